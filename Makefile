@@ -65,7 +65,8 @@ LDFLAGS		+= $(HARDEN_LDFLAGS) $(LDSAN)
 COMMON_SRC	:= $(wildcard common/*.c)
 IPC_SRC		:= $(wildcard ipc/*.c)
 WATCH_SRC	:= $(filter-out watcherd/watcherd.c,$(wildcard watcherd/*.c))
-PLAN_SRC	:= $(filter-out planner/planner.c,$(wildcard planner/*.c))
+PLAN_SRC	:= $(filter-out planner/planner.c planner/render_main.c,\
+		   $(wildcard planner/*.c))
 APPLY_SRC	:= $(filter-out applierd/applierd.c,$(wildcard applierd/*.c))
 SUP_SRC		:= $(wildcard supervisor/*.c)
 
@@ -81,7 +82,11 @@ BIN_SUP		:= $(B)/kipvs
 BIN_WATCH	:= $(B)/kipvs-watcherd
 BIN_PLAN	:= $(B)/kipvs-planner
 BIN_APPLY	:= $(B)/kipvs-applierd
-BINS		:= $(BIN_SUP) $(BIN_WATCH) $(BIN_PLAN) $(BIN_APPLY)
+# `kipvs render` (offline, unprivileged) is its own program so the parent
+# stays tiny and the planner daemon links no JSON parser.
+BIN_RENDER	:= $(B)/kipvs-render
+BINS		:= $(BIN_SUP) $(BIN_WATCH) $(BIN_PLAN) $(BIN_APPLY) \
+		   $(if $(wildcard planner/render_main.c),$(BIN_RENDER))
 
 # Unit tests: tests/unit/<module>_test.c, one TAP program each, linked with
 # every library.
@@ -143,6 +148,9 @@ $(BIN_WATCH): $(B)/watcherd/watcherd.o $(LIB_WATCH) $(LIB_IPC) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WATCH) $(PKGS_COMMON))
 $(BIN_PLAN): $(B)/planner/planner.o $(LIB_PLAN) $(LIB_IPC) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_PLAN) $(PKGS_COMMON))
+$(BIN_RENDER): $(B)/planner/render_main.o $(LIB_PLAN) $(LIB_WATCH) \
+		$(LIB_IPC) $(LIB_COMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WATCH) $(PKGS_COMMON))
 $(BIN_APPLY): $(B)/applierd/applierd.o $(LIB_APPLY) $(LIB_IPC) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_APPLY) $(PKGS_COMMON))
 
@@ -199,7 +207,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BIN_SUP) $(DESTDIR)$(SBINDIR)/kipvs
-	install -m 0755 $(BIN_WATCH) $(BIN_PLAN) $(BIN_APPLY) \
+	install -m 0755 $(filter-out $(BIN_SUP),$(BINS)) \
 	    $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	@set -e; for u in $(wildcard systemd/*.service systemd/*.socket); do \
@@ -210,7 +218,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kipvs
 	rm -f $(DESTDIR)$(LIBEXECDIR)/kipvs-watcherd \
 	    $(DESTDIR)$(LIBEXECDIR)/kipvs-planner \
-	    $(DESTDIR)$(LIBEXECDIR)/kipvs-applierd
+	    $(DESTDIR)$(LIBEXECDIR)/kipvs-applierd \
+	    $(DESTDIR)$(LIBEXECDIR)/kipvs-render
 	-rmdir $(DESTDIR)$(LIBEXECDIR)
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/LICENSE
 	-rmdir $(DESTDIR)$(DOCDIR)
