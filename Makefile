@@ -95,9 +95,10 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 # Helper programs used by script tests (tests/helpers/<name>.c).
 HELPER_SRC	:= $(wildcard tests/helpers/*.c)
 HELPER_BINS	:= $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(HELPER_SRC))
-# Script tests: netfilter tests in throwaway namespaces, and tests that boot
-# the real-kernel VM.  Each is an executable printing TAP.
-NETNS_TESTS	:= $(sort $(wildcard tests/netns/*.t))
+# Script tests: tests/<suite>/*.t, each an executable printing TAP: build
+# and install checks, netfilter tests in throwaway namespaces, process and
+# sandbox tests, and last the tests that boot the real-kernel VM.
+SCRIPT_TESTS	:= $(sort $(filter-out tests/vm/%,$(wildcard tests/*/*.t)))
 VM_TESTS	:= $(sort $(wildcard tests/vm/*.t))
 FUZZ_SRC	:= $(wildcard tests/fuzz/*_fuzz.c)
 
@@ -170,8 +171,7 @@ deps:
 # "Result: PASS" or "Result: FAIL".
 check: deps
 	$(MAKE) all tests
-	$(PROVE) --exec '' -v $(UNIT_BINS) $(NETNS_TESTS) $(VM_TESTS) \
-	    $(FUZZ_SMOKE)
+	$(PROVE) --exec '' -v $(UNIT_BINS) $(SCRIPT_TESTS) $(VM_TESTS)
 
 # Unit tests only (no root, no VM): quick loop while developing.
 check-unit: all tests
