@@ -95,6 +95,10 @@ UNIT_BINS	:= $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 # Helper programs used by script tests (tests/helpers/<name>.c).
 HELPER_SRC	:= $(wildcard tests/helpers/*.c)
 HELPER_BINS	:= $(patsubst tests/helpers/%.c,$(B)/tests/helpers/%,$(HELPER_SRC))
+# Benchmark programs (tests/bench/<name>.c), built with the tests so they
+# stay compiling.
+BENCH_SRC	:= $(wildcard tests/bench/*.c)
+BENCH_BINS	:= $(patsubst tests/bench/%.c,$(B)/tests/bench/%,$(BENCH_SRC))
 # Script tests: tests/<suite>/*.t, each an executable printing TAP: build
 # and install checks, netfilter tests in throwaway namespaces, process and
 # sandbox tests, and last the tests that boot the real-kernel VM.
@@ -105,7 +109,7 @@ FUZZ_SRC	:= $(wildcard tests/fuzz/*_fuzz.c)
 ALL_LIBS	:= $(LIB_WATCH) $(LIB_PLAN) $(LIB_APPLY) $(LIB_IPC) $(LIB_COMMON)
 
 .PHONY: all check check-unit deps tests install uninstall clean fuzz \
-	fuzz-smoke sanitize bench demo FORCE
+	fuzz-smoke sanitize bench demo regen FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -159,9 +163,11 @@ $(B)/tests/unit/%: $(B)/tests/unit/%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_ALL))
 $(B)/tests/helpers/%: $(B)/tests/helpers/%.o $(ALL_LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_ALL))
-.SECONDARY: $(patsubst %,%.o,$(UNIT_BINS) $(HELPER_BINS))
+$(B)/tests/bench/%: $(B)/tests/bench/%.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_ALL))
+.SECONDARY: $(patsubst %,%.o,$(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS))
 
-tests: $(UNIT_BINS) $(HELPER_BINS)
+tests: $(UNIT_BINS) $(HELPER_BINS) $(BENCH_BINS)
 
 deps:
 	tests/deps.sh
@@ -179,6 +185,12 @@ check-unit: all tests
 
 sanitize:
 	$(MAKE) B=build-san SAN=1 check-unit
+
+# Golden files of kipvs-render (tests/render/cases/): write what the
+# program prints now beside each expected file as expected.*.new and show
+# the differences; nothing is overwritten.  Review, then rename by hand.
+regen: all
+	B=$(B) tests/render/cases.t --regen
 
 # libFuzzer targets: tests/fuzz/<name>_fuzz.c, built with clang against the
 # sources of the libraries (not the hardened archives).
