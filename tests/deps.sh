@@ -20,11 +20,12 @@ build_pkgs=(
 	libkmod-dev libyaml-dev
 )
 # Tests: prove (perl), the reference tools compared against, the VM
-# (qemu, a static busybox for its initramfs, cpio, depmod from kmod),
+# (qemu, a static busybox for its initramfs, cpio, depmod from kmod, xz
+# to unpack the kernel for a direct boot),
 # valgrind, clang with its sanitizer/fuzzer runtimes, curl for HTTP checks
 # on loopback, openssl for the test apiserver's certificates.
 test_pkgs=(
-	perl qemu-system-x86 busybox-static cpio kmod
+	perl qemu-system-x86 busybox-static cpio kmod xz-utils
 	ipvsadm ipset iptables iproute2
 	valgrind clang libclang-rt-14-dev
 	curl ca-certificates openssl

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The benchmark's raw IPVS floor program against the real kernel.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/vm/lib.sh
+vm_tap tests/vm/guest/bench-floor.sh
