@@ -23,12 +23,13 @@ build_pkgs=(
 # (qemu, a static busybox for its initramfs, cpio, depmod from kmod, xz
 # to unpack the kernel for a direct boot),
 # valgrind, clang with its sanitizer/fuzzer runtimes, curl for HTTP checks
-# on loopback, openssl for the test apiserver's certificates.
+# on loopback, python3 and openssl for the test apiserver and its
+# certificates.
 test_pkgs=(
 	perl qemu-system-x86 busybox-static cpio kmod xz-utils
 	ipvsadm ipset iptables iproute2
 	valgrind clang libclang-rt-14-dev
-	curl ca-certificates openssl
+	curl ca-certificates openssl python3
 )
 
 missing=()
