@@ -7,6 +7,8 @@
 #   kipvs.run=DIR     per-run directory on the host; DIR/cmd.sh is the command
 #   kipvs.nonce=HEX   makes the output marker lines unique
 #   kipvs.net=1       configure eth0 for qemu user networking
+#   kipvs.repo=DIR    the repository; kept visible at the same path even
+#                     when it lies under /tmp or /run, which get fresh tmpfs
 #   kipvs.outdir=DIR  host directory shared writable (mount tag "kipvsout"),
 #                     mounted at the same path inside the guest
 #
@@ -37,7 +39,7 @@ die() {
     halt_now
 }
 
-RUN='' NONCE='' NET='' OUTDIR=''
+RUN='' NONCE='' NET='' OUTDIR='' REPO=''
 # shellcheck disable=SC2013 # the command line is a list of words
 for arg in $(cat /proc/cmdline); do
     case $arg in
@@ -45,6 +47,7 @@ for arg in $(cat /proc/cmdline); do
     kipvs.nonce=*) NONCE=${arg#kipvs.nonce=} ;;
     kipvs.net=*) NET=${arg#kipvs.net=} ;;
     kipvs.outdir=*) OUTDIR=${arg#kipvs.outdir=} ;;
+    kipvs.repo=*) REPO=${arg#kipvs.repo=} ;;
     esac
 done
 
@@ -78,6 +81,14 @@ mount -t overlay overlay \
     die "overlay mount failed"
 
 R=/newroot
+# The repository may be a clone under /tmp (CI's is): hold on to its
+# overlay view before the fresh /run and /tmp hide it, and put it back at
+# the same path afterwards.
+if [ -n "$REPO" ]; then
+    [ -d "$R$REPO" ] || die "repository $REPO not visible through 9p"
+    mkdir -p /repo-held
+    mount -o bind "$R$REPO" /repo-held || die "bind-mounting $REPO failed"
+fi
 mount -t proc proc $R/proc || die "mount proc"
 mount -t sysfs sysfs $R/sys || die "mount sysfs"
 mount -t devtmpfs devtmpfs $R/dev || die "mount devtmpfs"
@@ -87,6 +98,10 @@ mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
 mount -t tmpfs -o mode=0755 tmpfs $R/run || die "mount /run"
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp || die "mount /tmp"
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
+if [ -n "$REPO" ] && [ ! -d "$R$REPO" ]; then
+    mkdir -p "$R$REPO" || die "mkdir $R$REPO"
+    mount -o move /repo-held "$R$REPO" || die "moving $REPO back failed"
+fi
 
 # The host's /lib/modules is for another kernel: show the guest's own
 # module tree there, so modprobe inside the chroot (iptables, ipvsadm and

@@ -67,7 +67,7 @@ mkdir -p "$cache/runs"
 # Logs of failed runs are kept for a day.
 find "$cache/runs" -mindepth 1 -maxdepth 1 -name 'run.*' -mmin +1440 \
     -exec rm -rf {} + 2>/dev/null || true
-for p in "$cache" "$outdir"; do
+for p in "$cache" "$outdir" "$repo"; do
     [[ $p != *[[:space:]]* ]] || die "path '$p' contains white space (it goes on the kernel command line)"
 done
 # shellcheck disable=SC2086
@@ -106,7 +106,7 @@ nonce=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
 qarg() { printf '%s' "${1//,/,,}"; }
 
 append="console=ttyS0 quiet loglevel=4 panic=-1 mitigations=off"
-append+=" kipvs.run=$run kipvs.nonce=$nonce"
+append+=" kipvs.run=$run kipvs.nonce=$nonce kipvs.repo=$repo"
 # shellcheck disable=SC2054 # commas separate qemu's sub-options
 args=(
     -accel tcg -machine pc -m "$mem" -smp "$smp"
