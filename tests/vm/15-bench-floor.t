@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/vm/lib.sh
-vm_tap tests/vm/guest/bench-floor.sh
+vm_require build/tests/bench/ipvs_floor
+vm_guest tests/vm/guest/bench-floor.sh
+vm_done

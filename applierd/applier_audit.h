@@ -1,0 +1,53 @@
+/*
+ * applier_audit: the applier's audit trail.  One JSON object per line per
+ * operation (executed or rejected), each written with a single write(2) to
+ * a descriptor the parent opened (an O_APPEND file or stderr), so records
+ * from one process never interleave and a crash leaves whole lines only.
+ *
+ *	{"time":"2026-11-26T12:30:00.123456Z","batch":7,"seq":3,
+ *	 "op":"svc_add","object":"tcp 10.96.0.1:443","errno":0,"text":"ok"}
+ *
+ * The JSON is written by hand (the applier links no JSON library); every
+ * string is escaped and invalid UTF-8 is replaced by U+FFFD.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+#ifndef KIPVS_APPLIER_AUDIT_H
+#define KIPVS_APPLIER_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* A record never exceeds this (PIPE_BUF: atomic on pipes and the journal). */
+#define AUDIT_RECORD_MAX	4096
+
+struct audit_rec {
+	uint64_t	 batch;
+	uint64_t	 seq;
+	const char	*op;		/* e.g. "svc_add"; NULL prints "" */
+	const char	*object;	/* e.g. "tcp 10.96.0.1:443" */
+	int		 err;		/* 0 or a positive errno */
+	const char	*text;		/* NULL: "ok" or strerror(err) */
+};
+
+/*
+ * Formats one record (with its trailing newline) into buf for the given
+ * wall-clock time.  Over-long strings are cut (never inside an escape or a
+ * UTF-8 sequence) so the line fits.  Returns the length, or 0 if len is
+ * too small for even an empty record.
+ */
+size_t	audit_format(char *buf, size_t len, const struct audit_rec *rec,
+	    const struct timespec *now);
+
+/*
+ * Escapes src as the inside of a JSON string into dst (NUL-terminated),
+ * writing at most len - 1 bytes.  Returns the bytes written.
+ */
+size_t	audit_json_escape(char *dst, size_t len, const char *src);
+
+/* Formats rec with the current time and writes it with one write(2).
+ * Returns 0, or -1 with errno set (a short write is EIO). */
+int	audit_write(int fd, const struct audit_rec *rec);
+
+#endif /* KIPVS_APPLIER_AUDIT_H */
