@@ -28,7 +28,7 @@ CLANG		?= clang
 # `ldd kipvs-applierd` shows no HTTP, JSON or TLS code and the planner has
 # no kernel libraries at all.
 PKGS_COMMON	:= libcap-ng libseccomp
-PKGS_WATCH	:= libcurl jansson libevent yaml-0.1
+PKGS_WATCH	:= libcurl jansson libevent yaml-0.1 libcrypto
 PKGS_PLAN	:=
 PKGS_APPLY	:= libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libipset \
 		   libip4tc libip6tc libkmod

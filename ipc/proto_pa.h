@@ -114,7 +114,8 @@ enum pa_chain_id {
 
 /* Virtual-server flags. */
 #define PA_VS_PERSISTENT	0x01
-#define PA_VS_ALL		0x01
+#define PA_VS_SCHED_PORT	0x02	/* IP_VS_SVC_F_SCHED2: mh-port */
+#define PA_VS_ALL		0x03
 
 /* Set-entry flags. */
 #define PA_SETF_STAGED		0x01	/* into the reload's temporary set */

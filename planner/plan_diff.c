@@ -1086,8 +1086,9 @@ df_emit_vs(struct plan_diff *d, const struct plan_diff_sink *sink,
 		op.kind = PA_OP_VS_ENSURE;
 		df_vskey_to_pa(&vs->key, &op.u.vs.key);
 		memcpy(op.u.vs.sched, w->sched, sizeof(op.u.vs.sched) - 1);
-		op.u.vs.flags = (w->flags & PLAN_VS_F_PERSISTENT) ?
-		    PA_VS_PERSISTENT : 0;
+		op.u.vs.flags = ((w->flags & PLAN_VS_F_PERSISTENT) ?
+		    PA_VS_PERSISTENT : 0) | ((w->flags & PLAN_VS_F_SCHED2) ?
+		    PA_VS_SCHED_PORT : 0);
 		op.u.vs.timeout = w->timeout;
 		op.u.vs.netmask = vs->key.family == REC_FAMILY_IPV4 ? 32 :
 		    128;

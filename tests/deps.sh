@@ -17,7 +17,7 @@ build_pkgs=(
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
 	libipset-dev libiptc-dev
 	libcurl4-openssl-dev libjansson-dev libevent-dev
-	libkmod-dev libyaml-dev
+	libkmod-dev libyaml-dev libssl-dev
 )
 # Tests: prove (perl), the reference tools compared against, the VM
 # (qemu, a static busybox for its initramfs, cpio, depmod from kmod, xz
