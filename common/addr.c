@@ -1,5 +1,6 @@
 /*
- * Address parsing, formatting and ordering for the planner.
+ * Address parsing, formatting and ordering, shared by the planner, the
+ * configuration parser and the applier.
  *
  * The parser repeats the watcher's lexical rules on purpose: the planner
  * links no JSON code, and flags and ipvsadm text deserve the same
@@ -12,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 
 static int
 pa_fail(char *why, size_t whylen, const char *msg)
@@ -51,7 +52,7 @@ pa_dotted(const char *s, const char *end, char *why, size_t whylen)
 }
 
 int
-plan_addr_parse(const char *s, int family, struct rec_addr *out, char *why,
+addr_parse(const char *s, int family, struct rec_addr *out, char *why,
     size_t whylen)
 {
 	struct in6_addr a6;
@@ -99,7 +100,7 @@ plan_addr_parse(const char *s, int family, struct rec_addr *out, char *why,
 }
 
 int
-plan_prefix_parse(const char *s, int family, struct rec_prefix *out,
+prefix_parse(const char *s, int family, struct rec_prefix *out,
     char *why, size_t whylen)
 {
 	char ip[INET6_ADDRSTRLEN];
@@ -113,7 +114,7 @@ plan_prefix_parse(const char *s, int family, struct rec_prefix *out,
 		return pa_fail(why, whylen, "bad address part");
 	memcpy(ip, s, (size_t)(slash - s));
 	ip[slash - s] = '\0';
-	if (plan_addr_parse(ip, family, &out->addr, why, whylen) == -1)
+	if (addr_parse(ip, family, &out->addr, why, whylen) == -1)
 		return -1;
 	p = slash + 1;
 	if (*p == '\0' || strlen(p) > 3 || (p[0] == '0' && p[1] != '\0'))
@@ -139,7 +140,7 @@ plan_prefix_parse(const char *s, int family, struct rec_prefix *out,
 }
 
 const char *
-plan_addr_fmt(const struct rec_addr *a, char *buf, size_t len)
+addr_fmt(const struct rec_addr *a, char *buf, size_t len)
 {
 	if (a->family == REC_FAMILY_IPV4) {
 		if (inet_ntop(AF_INET, a->addr, buf, (socklen_t)len) != NULL)
@@ -153,17 +154,17 @@ plan_addr_fmt(const struct rec_addr *a, char *buf, size_t len)
 }
 
 const char *
-plan_prefix_fmt(const struct rec_prefix *p, char *buf, size_t len)
+prefix_fmt(const struct rec_prefix *p, char *buf, size_t len)
 {
-	char a[PLAN_ADDR_STRLEN];
+	char a[ADDR_STRLEN];
 
-	snprintf(buf, len, "%s/%u", plan_addr_fmt(&p->addr, a, sizeof(a)),
+	snprintf(buf, len, "%s/%u", addr_fmt(&p->addr, a, sizeof(a)),
 	    p->plen);
 	return buf;
 }
 
 int
-plan_addr_cmp(const struct rec_addr *a, const struct rec_addr *b)
+addr_cmp(const struct rec_addr *a, const struct rec_addr *b)
 {
 	if (a->family != b->family)
 		return a->family < b->family ? -1 : 1;
@@ -171,13 +172,13 @@ plan_addr_cmp(const struct rec_addr *a, const struct rec_addr *b)
 }
 
 int
-plan_addr_eq(const struct rec_addr *a, const struct rec_addr *b)
+addr_eq(const struct rec_addr *a, const struct rec_addr *b)
 {
-	return plan_addr_cmp(a, b) == 0;
+	return addr_cmp(a, b) == 0;
 }
 
 int
-plan_prefix_contains(const struct rec_prefix *p, const struct rec_addr *a)
+prefix_contains(const struct rec_prefix *p, const struct rec_addr *a)
 {
 	unsigned int i, full, rest;
 
@@ -198,7 +199,7 @@ plan_prefix_contains(const struct rec_prefix *p, const struct rec_addr *a)
 }
 
 int
-plan_addr_is_loopback(const struct rec_addr *a)
+addr_is_loopback(const struct rec_addr *a)
 {
 	static const uint8_t lo6[16] = { [15] = 1 };
 
@@ -208,14 +209,14 @@ plan_addr_is_loopback(const struct rec_addr *a)
 }
 
 int
-plan_addr_is_linklocal6(const struct rec_addr *a)
+addr_is_linklocal6(const struct rec_addr *a)
 {
 	return a->family == REC_FAMILY_IPV6 && a->addr[0] == 0xfe &&
 	    (a->addr[1] & 0xc0) == 0x80;
 }
 
 int
-plan_prefix_is_zero(const struct rec_prefix *p)
+prefix_is_zero(const struct rec_prefix *p)
 {
 	return p->plen == 0;
 }
