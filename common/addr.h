@@ -1,6 +1,6 @@
 /*
- * Address helpers shared by every process: strict parsing of
- * configuration and ipvsadm text (the same lexical rules as the watcher's object parser:
+ * Address helpers shared by every process: strict parsing of configuration
+ * and ipvsadm text (the same lexical rules as the watcher's object parser:
  * inet_pton only, no leading zeros, no short forms), canonical formatting,
  * ordering and prefix tests on struct rec_addr / struct rec_prefix.
  *
