@@ -13,10 +13,10 @@ t() {	# t DESCRIPTION COMMAND...
 	if "$@" >/dev/null 2>&1; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
 }
 
-echo "1..9"
+echo "1..10"
 t "make install succeeds" make -s install DESTDIR="$dest" PREFIX=/usr
 t "kipvs in sbin" test -x "$dest/usr/sbin/kipvs"
-for d in kipvs-watcherd kipvs-planner kipvs-applierd; do
+for d in kipvs-watcherd kipvs-planner kipvs-applierd kipvs-render; do
 	t "$d in libexec/kipvs" test -x "$dest/usr/libexec/kipvs/$d"
 done
 t "LICENSE in the doc folder" test -f "$dest/usr/share/doc/kipvs/LICENSE"
