@@ -213,9 +213,8 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) | $(B)/config.h
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) \
 	    $(call pkg_libs,$(PKGS_ALL))
 
-bench: all
-	@test -x tests/bench/run.sh || \
-	    { echo "make bench: no benchmark suite yet (tests/bench/run.sh)" >&2; exit 1; }
+bench: deps
+	$(MAKE) all tests
 	tests/bench/run.sh
 
 demo: deps
