@@ -32,8 +32,13 @@ test_pkgs=(
 	curl ca-certificates openssl python3
 )
 
+# KIPVS_DEPS_EXTRA names further packages (tests use it to check the
+# missing-package path without uninstalling anything).
+# shellcheck disable=SC2206
+extra_pkgs=(${KIPVS_DEPS_EXTRA:-})
+
 missing=()
-for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
+for p in "${build_pkgs[@]}" "${test_pkgs[@]}" "${extra_pkgs[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$status" in
 	"install ok installed") ;;
