@@ -177,7 +177,10 @@ deps:
 # "Result: PASS" or "Result: FAIL".
 check: deps
 	$(MAKE) all tests
-	$(PROVE) --exec '' -v $(UNIT_BINS) $(SCRIPT_TESTS) $(VM_TESTS)
+	@if [ "$$(id -u)" = 0 ]; then \
+	    tests/lib/host-netfilter.sh > $(B)/host-netfilter.before; fi
+	$(PROVE) --exec '' -v $(UNIT_BINS) $(SCRIPT_TESTS) $(VM_TESTS) \
+	    tests/host-untouched.t
 
 # Unit tests only (no root, no VM): quick loop while developing.
 check-unit: all tests

@@ -3,6 +3,11 @@
 # read /proc.  SPDX-License-Identifier: Apache-2.0
 
 cd "$(dirname "$0")/../.." || exit 1
+# The parent starts a real applier, which programs the kernel it runs on:
+# every process test runs in a throwaway network namespace, never in this
+# machine's own (tests/lib/netns.sh refuses to continue otherwise).
+. tests/lib/netns.sh
+netns_enter "$0" "$@"
 B=${B:-build}
 KIPVS=$PWD/$B/kipvs
 LIBEXEC=$PWD/$B
