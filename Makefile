@@ -17,6 +17,10 @@ SBINDIR		?= $(PREFIX)/sbin
 LIBEXECDIR	?= $(PREFIX)/libexec/kipvs
 DOCDIR		?= $(PREFIX)/share/doc/kipvs
 UNITDIR		?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
+MODLOADDIR	?= $(PREFIX)/lib/modules-load.d
+MANDIR		?= $(PREFIX)/share/man
 
 VERSION		:= 0.1.0
 B		?= build
@@ -28,11 +32,15 @@ CLANG		?= clang
 # `ldd kipvs-applierd` shows no HTTP, JSON or TLS code and the planner has
 # no kernel libraries at all.
 PKGS_COMMON	:= libcap-ng libseccomp
+# The parent alone reads YAML (--config: common/kpconf_file.c); the daemons
+# link the common archive without pulling that object in.
+PKGS_SUP	:= yaml-0.1
 PKGS_WATCH	:= libcurl jansson libevent yaml-0.1 libcrypto
 PKGS_PLAN	:=
 PKGS_APPLY	:= libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libipset \
 		   libip4tc libip6tc libkmod
-PKGS_ALL	:= $(PKGS_COMMON) $(PKGS_WATCH) $(PKGS_PLAN) $(PKGS_APPLY)
+PKGS_ALL	:= $(PKGS_COMMON) $(PKGS_SUP) $(PKGS_WATCH) $(PKGS_PLAN) \
+		   $(PKGS_APPLY)
 
 pkg_cflags	= $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkg_libs	= $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
@@ -129,12 +137,12 @@ $(B)/%.o: %.c | $(B)/config.h
 	    -c -o $@ $<
 
 # Per-directory include flags: only the pkg-config headers that process uses.
-CFLAGS_common	 = $(call pkg_cflags,$(PKGS_COMMON))
+CFLAGS_common	 = $(call pkg_cflags,$(PKGS_COMMON) $(PKGS_SUP))
 CFLAGS_ipc	 =
 CFLAGS_watcherd	 = $(call pkg_cflags,$(PKGS_COMMON) $(PKGS_WATCH))
 CFLAGS_planner	 = $(call pkg_cflags,$(PKGS_COMMON) $(PKGS_PLAN))
 CFLAGS_applierd	 = $(call pkg_cflags,$(PKGS_COMMON) $(PKGS_APPLY))
-CFLAGS_supervisor = $(call pkg_cflags,$(PKGS_COMMON))
+CFLAGS_supervisor = $(call pkg_cflags,$(PKGS_COMMON) $(PKGS_SUP))
 CFLAGS_tests	 = $(call pkg_cflags,$(PKGS_ALL))
 
 $(LIB_COMMON): $(call obj,$(COMMON_SRC))
@@ -148,7 +156,7 @@ $(B)/lib%.a:
 	$(AR) rcs $@ $^
 
 $(BIN_SUP): $(call obj,$(SUP_SRC)) $(LIB_IPC) $(LIB_COMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_COMMON))
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_SUP) $(PKGS_COMMON))
 $(BIN_WATCH): $(B)/watcherd/watcherd.o $(LIB_WATCH) $(LIB_IPC) $(LIB_COMMON)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PKGS_WATCH) $(PKGS_COMMON))
 $(BIN_PLAN): $(B)/planner/planner.o $(LIB_PLAN) $(LIB_IPC) $(LIB_COMMON)
@@ -233,7 +241,19 @@ install: all
 	install -m 0644 README.md LICENSE $(DESTDIR)$(DOCDIR)/
 	@set -e; for u in $(wildcard systemd/*.service systemd/*.socket); do \
 	    install -d $(DESTDIR)$(UNITDIR); \
-	    install -m 0644 $$u $(DESTDIR)$(UNITDIR)/; done
+	    sed -e 's|/usr/libexec/kipvs|$(LIBEXECDIR)|g' \
+	        -e 's|/usr/sbin/kipvs|$(SBINDIR)/kipvs|g' $$u \
+	        > $(DESTDIR)$(UNITDIR)/$${u#systemd/}; \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${u#systemd/}; done
+	install -d $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(MODLOADDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 systemd/kipvs.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/kipvs.conf
+	install -m 0644 systemd/kipvs.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/kipvs.conf
+	install -m 0644 systemd/kipvs.modules \
+	    $(DESTDIR)$(MODLOADDIR)/kipvs.conf
+	install -m 0644 $(wildcard docs/man/*.8) $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kipvs
@@ -246,6 +266,11 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir \
 	    $(wildcard systemd/*.service systemd/*.socket)))
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/kipvs.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/kipvs.conf \
+	    $(DESTDIR)$(MODLOADDIR)/kipvs.conf \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir \
+	    $(wildcard docs/man/*.8)))
 
 clean:
 	rm -rf build build-san
