@@ -24,12 +24,13 @@ build_pkgs=(
 # to unpack the kernel for a direct boot),
 # valgrind, clang with its sanitizer/fuzzer runtimes, curl for HTTP checks
 # on loopback, python3 and openssl for the test apiserver and its
-# certificates, man-db (and groff) to check the man pages.
+# certificates, man-db (and groff) to check the man pages, systemd for
+# systemd-analyze on the unit files.
 test_pkgs=(
 	perl qemu-system-x86 busybox-static cpio kmod xz-utils
 	ipvsadm ipset iptables iproute2
 	valgrind clang libclang-rt-14-dev
-	curl ca-certificates openssl python3 man-db
+	curl ca-certificates openssl python3 man-db systemd
 )
 
 # KIPVS_DEPS_EXTRA names further packages (tests use it to check the
