@@ -7,16 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "applierd/applier_dump.h"
 #include "applierd/applier_ipc.h"
 #include "common/log.h"
 #include "ipc/proto_ctl.h"
 
-int
-applier_preload(void)
+static uint32_t
+drift_ms(const struct applier_ipc *a)
 {
-	/* The allow-listed modules are loaded here with libkmod (issue 4). */
-	return 0;
+	return a->conf->drift_check_ms ? a->conf->drift_check_ms :
+	    a->conf->kp.sync_period_ms;
 }
 
 static int
@@ -29,60 +31,108 @@ applier_send_dump(struct applier_ipc *a, struct ipc_chan *c, uint32_t what)
 	b.what = what;
 	if (ap_dump_begin(&tx, c, &b) == -1)
 		return -1;
-	/* The kernel backends add their records here. */
+	if (dump_kernel(a->k, a->conf, &a->state, what, &tx) == -1) {
+		log_warn("dump %llu", (unsigned long long)b.dump);
+		/* A partial dump still closes: the planner sees the count. */
+	}
+	if (what & PA_DUMP_IPVS)
+		a->ipvs_stale = 0;
+	if (what & PA_DUMP_SETS)
+		a->sets_stale = 0;
+	a->next_drift_ms = ipc_now_ms() + drift_ms(a);
 	return ap_dump_end(&tx);
 }
 
 static int
-applier_add_result(struct applier_ipc *a, const struct pa_op *op)
+applier_collect(struct applier_ipc *a, const struct pa_op *ops, size_t n)
 {
-	struct ap_result *r, *grown;
+	struct pa_op *grown;
 	size_t cap;
 
-	if (a->n_results == a->cap_results) {
-		cap = a->cap_results ? a->cap_results * 2 : 64;
-		if ((grown = reallocarray(a->results, cap,
-		    sizeof(*grown))) == NULL)
+	if (a->n_ops + n > a->cap_ops) {
+		cap = a->cap_ops ? a->cap_ops : 256;
+		while (cap < a->n_ops + n)
+			cap *= 2;
+		if ((grown = reallocarray(a->ops, cap, sizeof(*grown))) ==
+		    NULL)
 			return -1;
-		a->results = grown;
-		a->cap_results = cap;
+		a->ops = grown;
+		a->cap_ops = cap;
 	}
-	r = &a->results[a->n_results++];
-	memset(r, 0, sizeof(*r));
-	r->seq = op->seq;
-	if (op->kind == PA_OP_DUMP_REQUEST) {
-		a->dump_what |= op->u.dump_what;
-		r->status = AP_OK;
-	} else {
-		r->status = AP_REJECTED;
-		r->err = ENOSYS;
-		snprintf(r->reason, sizeof(r->reason), "%s: not implemented",
-		    pa_op_name(op->kind));
-	}
+	memcpy(a->ops + a->n_ops, ops, n * sizeof(*ops));
+	a->n_ops += n;
 	return 0;
 }
 
+/* Check, execute, answer. */
 static int
 applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 {
+	struct exec_stats st;
+	struct ap_result *res;
 	struct ap_tx tx;
-	size_t i;
+	uint32_t what = 0, refresh = 0;
+	size_t i, failed = 0;
+	long *dep, rejected;
+	int rv = -1;
 
+	res = calloc(a->n_ops ? a->n_ops : 1, sizeof(*res));
+	dep = calloc(a->n_ops ? a->n_ops : 1, sizeof(*dep));
+	if (res == NULL || dep == NULL)
+		goto out;
+	/* Ownership is judged on the kernel's addresses of now. */
+	if (a->ipvs_stale)
+		refresh |= PA_DUMP_IPVS;
+	if (a->sets_stale)
+		refresh |= PA_DUMP_SETS;
+	if (dump_kernel(a->k, a->conf, &a->state, refresh, NULL) == -1)
+		log_warn("reading the kernel before batch %llu",
+		    (unsigned long long)a->batch);
+	else {
+		a->ipvs_stale &= !(refresh & PA_DUMP_IPVS);
+		a->sets_stale &= !(refresh & PA_DUMP_SETS);
+	}
+	for (i = 0; i < a->n_ops; i++) {
+		res[i].seq = a->ops[i].seq;
+		res[i].status = AP_OK;
+		dep[i] = -1;
+		if (a->ops[i].kind == PA_OP_DUMP_REQUEST)
+			what |= a->ops[i].u.dump_what;
+	}
+	rejected = policy_batch(a->conf, &a->state, a->batch_flags, a->ops,
+	    a->n_ops, res, dep, ipc_now_ms());
+	if (rejected < 0)
+		goto out;
+	exec_batch(a->k, &a->state, a->batch, a->ops, a->n_ops, res, dep,
+	    &st);
+	if (st.ipvs_dirty)
+		a->ipvs_stale = 1;
+	if (st.sets_dirty)
+		a->sets_stale = 1;
 	if (ap_results_begin(&tx, &e->link.chan, a->batch) == -1)
-		return -1;
-	for (i = 0; i < a->n_results; i++)
-		if (ap_results_add(&tx, &a->results[i]) == -1) {
+		goto out;
+	for (i = 0; i < a->n_ops; i++) {
+		if (res[i].status != AP_OK)
+			failed++;
+		if (ap_results_add(&tx, &res[i]) == -1) {
 			ap_tx_abort(&tx);
-			return -1;
+			goto out;
 		}
+	}
 	if (ap_results_end(&tx) == -1)
-		return -1;
-	log_info("link %s: batch %llu: %zu results sent", e->link.name,
-	    (unsigned long long)a->batch, a->n_results);
-	if (a->dump_what != 0 &&
-	    applier_send_dump(a, &e->link.chan, a->dump_what) == -1)
-		return -1;
-	return 0;
+		goto out;
+	log_info("link %s: batch %llu: %zu results (%zu not ok, %ld "
+	    "rejected), %u IPVS requests (%u changed), %u table commits",
+	    e->link.name, (unsigned long long)a->batch, a->n_ops, failed,
+	    rejected, st.ipvs_sent, st.ipvs_changed, st.ipt_commits);
+	rv = 0;
+	if (what != 0 && applier_send_dump(a, &e->link.chan, what) == -1)
+		rv = -1;
+out:
+	free(res);
+	free(dep);
+	a->n_ops = 0;
+	return rv;
 }
 
 static int
@@ -91,7 +141,6 @@ applier_on_msg(struct ipc_proc *p, struct ipc_proc_edge *e,
 {
 	struct applier_ipc *a = p->arg;
 	struct pa_event ev;
-	size_t i;
 	int rv = 0;
 
 	if (pa_rx_feed(&a->rx, m, &ev, reason) == -1)
@@ -99,12 +148,11 @@ applier_on_msg(struct ipc_proc *p, struct ipc_proc_edge *e,
 	switch (ev.type) {
 	case PA_EV_BATCH_BEGIN:
 		a->batch = ev.begin.batch;
-		a->n_results = 0;
-		a->dump_what = 0;
+		a->batch_flags = ev.begin.flags;
+		a->n_ops = 0;
 		break;
 	case PA_EV_OPS:
-		for (i = 0; i < ev.n_ops && rv == 0; i++)
-			rv = applier_add_result(a, &ev.ops[i]);
+		rv = applier_collect(a, ev.ops, ev.n_ops);
 		free(ev.ops);
 		break;
 	case PA_EV_BATCH_END:
@@ -112,7 +160,7 @@ applier_on_msg(struct ipc_proc *p, struct ipc_proc_edge *e,
 		break;
 	}
 	if (rv == -1)
-		log_warn("link %s: answering batch %llu", e->link.name,
+		log_warn("link %s: batch %llu", e->link.name,
 		    (unsigned long long)a->batch);
 	return 0;
 }
@@ -122,6 +170,7 @@ applier_on_up(struct ipc_proc *p, struct ipc_proc_edge *e)
 {
 	struct applier_ipc *a = p->arg;
 
+	a->edge = e;
 	/* The kernel is the source of truth: dump it to every new planner. */
 	if (applier_send_dump(a, &e->link.chan, PA_DUMP_ALL) == -1)
 		log_warn("link %s: sending dump", e->link.name);
@@ -133,20 +182,41 @@ applier_on_down(struct ipc_proc *p, struct ipc_proc_edge *e)
 	struct applier_ipc *a = p->arg;
 
 	(void)e;
+	a->edge = NULL;
 	pa_rx_init(&a->rx);
-	a->n_results = 0;
+	a->n_ops = 0;
+}
+
+/* The drift check: a full dump to the planner every period. */
+static int
+applier_on_timer(struct ipc_proc *p, uint64_t now)
+{
+	struct applier_ipc *a = p->arg;
+
+	if (a->edge == NULL || !a->edge->link.up || a->rx.in_batch)
+		return (int)drift_ms(a);
+	if (now >= a->next_drift_ms &&
+	    applier_send_dump(a, &a->edge->link.chan, PA_DUMP_ALL) == -1)
+		log_warn("drift-check dump");
+	if (a->next_drift_ms <= now)
+		a->next_drift_ms = now + drift_ms(a);
+	return (int)(a->next_drift_ms - now);
 }
 
 void
-applier_ipc_init(struct applier_ipc *a, struct ipc_proc *p)
+applier_ipc_init(struct applier_ipc *a, struct ipc_proc *p,
+    const struct applier_conf *conf, struct applier_kernel *k)
 {
 	memset(a, 0, sizeof(*a));
 	pa_rx_init(&a->rx);
-	a->audit_fd = APPLY_FD_AUDIT;
-	a->xtlock_fd = APPLY_FD_XTLOCK;
+	a->conf = conf;
+	a->k = k;
+	policy_state_init(&a->state);
+	a->ipvs_stale = a->sets_stale = 1;
 	p->arg = a;
 	p->on_msg = applier_on_msg;
 	p->on_up = applier_on_up;
 	p->on_down = applier_on_down;
+	p->on_timer = applier_on_timer;
 	ipc_proc_add_edge(p, APPLY_FD_PA, IPC_LINK_PA, IPC_ROLE_PLANNER);
 }

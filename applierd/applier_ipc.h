@@ -1,8 +1,10 @@
 /*
  * kipvs-applierd's side of the planner link: batches in, results and
- * dumps out.  At this stage every op but a dump request is answered
- * "rejected: not implemented"; a dump request is answered with an (empty)
- * dump.  The kernel backends replace applier_ipc_op() with real work.
+ * dumps out.  A batch is collected until PA_BATCH_END, then checked
+ * (applier_policy), executed (applier_exec) and answered with one result
+ * per op; a dump follows when the batch asked for one.  A full dump goes
+ * to every new planner and, every drift-check period, to the planner
+ * that is up.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -12,28 +14,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "applierd/applier_conf.h"
+#include "applierd/applier_exec.h"
+#include "applierd/applier_policy.h"
 #include "ipc/proc.h"
 #include "ipc/proto_ap.h"
 #include "ipc/proto_pa.h"
 
 struct applier_ipc {
 	struct pa_rx	 rx;
-	struct ap_result *results;	/* of the open batch */
-	size_t		 n_results;
-	size_t		 cap_results;
+	const struct applier_conf *conf;
+	struct applier_kernel *k;
+	struct policy_state state;
+	int		 ipvs_stale;	/* the state's IPVS part is old */
+	int		 sets_stale;
+	struct pa_op	*ops;		/* of the open batch */
+	size_t		 n_ops;
+	size_t		 cap_ops;
 	uint64_t	 batch;
+	uint32_t	 batch_flags;
 	uint64_t	 dump;		/* last dump id sent */
-	uint32_t	 dump_what;	/* requested in the open batch */
-	int		 audit_fd;
-	int		 xtlock_fd;
+	uint64_t	 next_drift_ms;
+	struct ipc_proc_edge *edge;	/* the planner link, when up */
 };
 
-void	applier_ipc_init(struct applier_ipc *, struct ipc_proc *);
-
-/*
- * Start-up module preload, run while CAP_SYS_MODULE is still held and
- * before the sandbox.  An empty, allow-listed hook for now.
- */
-int	applier_preload(void);
+/* conf and k are borrowed for the life of the process. */
+void	applier_ipc_init(struct applier_ipc *, struct ipc_proc *,
+	    const struct applier_conf *, struct applier_kernel *);
 
 #endif /* KIPVS_APPLIER_IPC_H */

@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,52 @@ struct ipset_handle {
 
 static int ipset_outfn(struct ipset_session *, void *, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * libipset names protocols with getprotobynumber() and parses them with
+ * getprotobyname(), which go through NSS: a stat of /etc/nsswitch.conf and
+ * an open of /etc/protocols on every call, which the sandboxed applier
+ * (empty chroot, no open(2)) must not do.  As with socket() in
+ * applier_ipt.c, the program defines both for itself, and libipset binds
+ * to these: a fixed table of the protocols kube-proxy's sets use.
+ */
+static struct protoent *
+proto_ent(int num, const char *name)
+{
+	static const struct {
+		int		 num;
+		const char	*name;
+	} t[] = {
+		{ IPPROTO_TCP, "tcp" }, { IPPROTO_UDP, "udp" },
+		{ IPPROTO_SCTP, "sctp" }, { IPPROTO_ICMP, "icmp" },
+		{ IPPROTO_ICMPV6, "ipv6-icmp" },
+	};
+	static char *aliases[] = { NULL };
+	static struct protoent pe;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if ((name == NULL && t[i].num == num) ||
+		    (name != NULL && strcmp(t[i].name, name) == 0)) {
+			pe.p_name = (char *)t[i].name;
+			pe.p_aliases = aliases;
+			pe.p_proto = t[i].num;
+			return &pe;
+		}
+	return NULL;
+}
+
+struct protoent *
+getprotobynumber(int proto)
+{
+	return proto_ent(proto, NULL);
+}
+
+struct protoent *
+getprotobyname(const char *name)
+{
+	return name != NULL ? proto_ent(0, name) : NULL;
+}
 
 const char *
 ipset_kind_typename(enum ipset_kind kind)
@@ -481,6 +528,26 @@ ipset_members_change(struct ipset_handle *h, const struct ipset_spec *spec,
     const struct ipset_member *m, size_t n, int del, size_t *failed)
 {
 	return ipset_change_into(h, spec, spec->name, m, n, del, failed);
+}
+
+/*
+ * A header request, not a listing: a listing (a netlink dump) of a missing
+ * set leaves a second error reply queued on some kernels, which libipset
+ * then takes as the answer to the next request.
+ */
+int
+ipset_set_exists(struct ipset_handle *h, const char *name)
+{
+	ipset_data_reset(ipset_session_data(h->s));
+	h->out_len = 0;
+	if (ipset_session_data_set(h->s, IPSET_SETNAME, name) < 0)
+		return ipset_fail(h, EINVAL);
+	if (ipset_cmd(h->s, IPSET_CMD_HEADER, 0) < 0) {
+		(void)ipset_fail(h, EINVAL);
+		return errno == ENOENT ? 0 : -1;
+	}
+	h->out_len = 0;
+	return 1;
 }
 
 int

@@ -66,6 +66,9 @@ int	ipset_set_destroy(struct ipset_handle *, const char *name);
 int	ipset_members_change(struct ipset_handle *, const struct ipset_spec *,
 	    const struct ipset_member *m, size_t n, int del, size_t *failed);
 
+/* 1 if the set exists, 0 if not, -1/errno. */
+int	ipset_set_exists(struct ipset_handle *, const char *name);
+
 /* Lists the members of a set; cb gets each (borrowed).  0 or -1/errno. */
 typedef int (*ipset_member_cb)(const struct ipset_member *, void *);
 int	ipset_members_list(struct ipset_handle *, const struct ipset_spec *,

@@ -902,6 +902,48 @@ out:
 	return rc;
 }
 
+int
+ipt_chain_compare(struct ipt_handle *h, enum ipt_tbl t, const char *chain,
+    const struct ipt_rule *rules, size_t n, size_t *nkern)
+{
+	struct xtc_handle *tc;
+	uint8_t *ents = NULL;
+	const void *e;
+	size_t i, k = 0;
+	int same;
+
+	if ((tc = ipt_tc(h, t)) == NULL)
+		return -1;
+	if (!tc_is_chain(h->family, chain, tc)) {
+		errno = ENOENT;
+		return -1;
+	}
+	for (e = tc_first(h->family, chain, tc); e != NULL;
+	    e = tc_next(h->family, e, tc))
+		k++;
+	*nkern = k;
+	if (rules == NULL)
+		return 0;
+	if (n != k)
+		return 0;
+	if (n > 0 && (ents = calloc(n, IPT_ENTRY_MAX)) == NULL)
+		return -1;
+	same = 1;
+	e = tc_first(h->family, chain, tc);
+	for (i = 0; i < n && same; i++) {
+		if (ipt_entry_build(h->family, &rules[i], set_resolve, h,
+		    ents + i * IPT_ENTRY_MAX, IPT_ENTRY_MAX) < 0 ||
+		    e == NULL || !entry_equal(h->family, e,
+		    tc_target(h->family, e, tc), ents + i * IPT_ENTRY_MAX,
+		    &rules[i]))
+			same = 0;
+		else
+			e = tc_next(h->family, e, tc);
+	}
+	free(ents);
+	return same;
+}
+
 /* Position (0-based) of the first rule in chain equal to ent, or -1. */
 static int
 ipt_find(struct ipt_handle *h, struct xtc_handle *tc, const char *chain,

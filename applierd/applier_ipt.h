@@ -125,6 +125,14 @@ int	ipt_chain_remove(struct ipt_handle *, enum ipt_tbl, const char *);
 /* Makes the chain hold exactly rules[0..n), in order. */
 int	ipt_chain_replace(struct ipt_handle *, enum ipt_tbl,
 	    const char *chain, const struct ipt_rule *rules, size_t n);
+/*
+ * Counts the kernel's rules of a chain into *nkern and compares them with
+ * rules[0..n) (rules NULL: count only, returns 0).  1 equal, 0 different,
+ * -1/errno (ENOENT: no such chain).  Writes nothing.
+ */
+int	ipt_chain_compare(struct ipt_handle *, enum ipt_tbl,
+	    const char *chain, const struct ipt_rule *rules, size_t n,
+	    size_t *nkern);
 /* Ensures rule is in the (built-in) chain; inserts it first if absent. */
 int	ipt_jump_ensure(struct ipt_handle *, enum ipt_tbl,
 	    const char *chain, const struct ipt_rule *rule);

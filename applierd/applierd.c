@@ -3,42 +3,88 @@
  * audit log and the xtables lock on fixed descriptors
  * (docs/supervisor.md).  It narrows itself at once to the capabilities
  * of its start-up (CAP_SYS_MODULE for the module preload, CAP_NET_ADMIN,
- * and what the drop needs), preloads the allow-listed modules, then
- * enters its sandbox keeping CAP_NET_ADMIN only, before it reads a byte.
+ * and what the drop needs), preloads the allow-listed modules, sets
+ * kube-proxy's sysctls and opens its kernel handles, all from its own
+ * command line, then enters its sandbox keeping CAP_NET_ADMIN only,
+ * before it reads a byte.
+ *
+ * --cleanup (`kipvs cleanup`) runs the same start-up and sandbox without
+ * the module preload and sysctls, removes what kipvs owns and exits.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <linux/capability.h>
+#include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "applierd/applier_cleanup.h"
+#include "applierd/applier_conf.h"
 #include "applierd/applier_ipc.h"
+#include "applierd/applier_start.h"
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "ipc/proc.h"
 #include "ipc/proto_ctl.h"
 
+/* The highest open descriptor: the last kernel handle opened. */
+static int
+applier_last_fd(int from)
+{
+	int fd, last = from;
+
+	for (fd = from + 1; fd < 256; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			last = fd;
+	return last;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const int startup_caps[] = { CAP_NET_ADMIN, CAP_SYS_MODULE };
+	static struct applier_conf conf;
+	static struct applier_kernel k;
 	struct daemon_opts o;
 	struct sandbox_conf sb;
 	struct ipc_proc p;
 	struct applier_ipc a;
+	int no_setup;
 
-	daemon_opts_parse(&o, "kipvs-applierd", argc, argv);
-	daemon_check_fds(0, APPLY_FD_XTLOCK);
+	applier_conf_defaults(&conf);
+	daemon_opts_parse_own(&o, "kipvs-applierd", argc, argv,
+	    daemon_applier_flags, applier_conf_flag, &conf);
+	conf.kp = o.kp;
+	/* The sandbox probe needs no kernel setup either. */
+	no_setup = conf.no_kernel_setup || o.test_syscall != NULL;
+	if (conf.cleanup)
+		daemon_check_fds(APPLY_FD_AUDIT, APPLY_FD_XTLOCK);
+	else
+		daemon_check_fds(0, APPLY_FD_XTLOCK);
 	if (sandbox_startup_caps(startup_caps, 2) == -1)
 		fatal("narrowing capabilities for start-up");
-	if (applier_preload() == -1)
-		fatalx("module preload failed");
+	if (!no_setup && !conf.cleanup) {
+		if (applier_preload(&conf) == -1)
+			log_warnx("module preload failed; continuing with "
+			    "what the kernel has");
+		applier_sysctls(&conf);
+	}
 	ipc_proc_init(&p, IPC_ROLE_APPLIER, o.heartbeat_ms);
-	if (ipc_proc_signals(&p, APPLY_FD_SIGNAL) == -1)
+	if (!conf.cleanup && ipc_proc_signals(&p, APPLY_FD_SIGNAL) == -1)
 		fatal("signals");
+	/* After the fixed descriptors: the handles land above them. */
+	if (!o.test_syscall)
+		applier_kernel_open(&k, &conf, APPLY_FD_AUDIT,
+		    APPLY_FD_XTLOCK, no_setup || conf.cleanup);
+
+	/* gmtime_r() in the audit records reads /etc/localtime once. */
+	tzset();
 
 	/* From here on: CAP_NET_ADMIN only. */
 	sandbox_defaults(&sb, SANDBOX_APPLIER);
+	/* The kernel handles' sockets stay open across the sandbox. */
+	sb.max_fd = applier_last_fd(sb.max_fd);
 	sb.uid = o.uid;
 	sb.gid = o.gid;
 	sb.parent = getppid();
@@ -46,7 +92,9 @@ main(int argc, char *argv[])
 	sandbox_enter(&sb);
 	if (o.test_syscall != NULL)
 		daemon_test_syscall(o.test_syscall);
+	if (conf.cleanup)
+		return applier_cleanup(&k, &conf);
 
-	applier_ipc_init(&a, &p);
+	applier_ipc_init(&a, &p, &conf, &k);
 	return ipc_proc_run(&p);
 }

@@ -8,6 +8,7 @@
  *	--seccomp-debug		trap and log forbidden syscalls (also
  *				KIPVS_SECCOMP_DEBUG=1 in the environment)
  *	--version, --help
+ *	kube-proxy's flags (common/kpconf.h), as the parent passes them
  *
  * --test-syscall NAME (not in --help) runs one sandbox probe after the
  * sandbox is on and exits with its errno (tests only; see
@@ -18,9 +19,37 @@
 #ifndef KIPVS_DAEMON_H
 #define KIPVS_DAEMON_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
+#include "common/kpconf.h"
 #include "common/log.h"
+
+/*
+ * A flag of one daemon alone (the applier's own settings).  The parent
+ * forwards these to that daemon only; kube-proxy's flags (kpconf.h) go to
+ * all three.
+ */
+struct daemon_flag {
+	const char	*name;		/* without the dashes */
+	int		 has_arg;	/* 0: a switch */
+	int		 hidden;	/* tests only, not in --help */
+	const char	*help;
+};
+
+/* Receives one of the daemon's own flags; 0, or -1 with err filled. */
+typedef int (*daemon_flag_fn)(void *arg, const char *name,
+    const char *value, char *err, size_t errlen);
+
+/* The applier's own flags, NULL-terminated (see applierd/applier_conf.h). */
+extern const struct daemon_flag daemon_applier_flags[];
+
+/*
+ * The entry of table matching the flag argument ("--name" or
+ * "--name=value"), or NULL.
+ */
+const struct daemon_flag *daemon_flag_find(const struct daemon_flag *table,
+	    const char *arg);
 
 struct daemon_opts {
 	const char	*prog;
@@ -31,11 +60,19 @@ struct daemon_opts {
 	enum log_level	 level;
 	int		 seccomp_debug;
 	const char	*test_syscall;
+	struct kp_config kp;		/* kube-proxy's flags, parsed */
 };
 
-/* Parses argv, exits on --version, --help and errors, calls log_init. */
+/*
+ * Parses argv, exits on --version, --help and errors, calls log_init.
+ * kube-proxy's flags are parsed into o->kp; anything else is an error.
+ */
 void	daemon_opts_parse(struct daemon_opts *, const char *prog, int argc,
 	    char *argv[]);
+/* The same, also accepting the flags of `own`, each handed to fn. */
+void	daemon_opts_parse_own(struct daemon_opts *, const char *prog,
+	    int argc, char *argv[], const struct daemon_flag *own,
+	    daemon_flag_fn fn, void *arg);
 /* Fatal unless descriptors lo..hi are open. */
 void	daemon_check_fds(int lo, int hi);
 /* Runs the --test-syscall probe and exits with its result. */

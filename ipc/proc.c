@@ -214,7 +214,7 @@ ipc_proc_run(struct ipc_proc *p)
 			link_close(&p->edges[i].link);
 	for (;;) {
 		now = ipc_now_ms();
-		timeout = -1;
+		timeout = p->on_timer != NULL ? p->on_timer(p, now) : -1;
 		nl = 0;
 		links[nl++] = &p->ctl;
 		for (i = 0; i < p->n_edges; i++)

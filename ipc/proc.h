@@ -47,6 +47,13 @@ struct ipc_proc_edge {
 typedef int (*ipc_proc_msg_fn)(struct ipc_proc *, struct ipc_proc_edge *,
     const struct frame_msg *, const char **reason);
 typedef void (*ipc_proc_edge_fn)(struct ipc_proc *, struct ipc_proc_edge *);
+/*
+ * Called once per loop turn, after everything readable was read (so
+ * messages that arrived together are seen together) and before polling;
+ * returns milliseconds until it wants to run again, or -1 for "only when
+ * something arrives".
+ */
+typedef int (*ipc_proc_timer_fn)(struct ipc_proc *, uint64_t now_ms);
 
 struct ipc_proc {
 	uint8_t		 role;		/* enum ipc_role */
@@ -59,6 +66,7 @@ struct ipc_proc {
 	ipc_proc_msg_fn	 on_msg;
 	ipc_proc_edge_fn on_up;		/* after the peer's hello */
 	ipc_proc_edge_fn on_down;	/* after the link closed */
+	ipc_proc_timer_fn on_timer;	/* optional */
 };
 
 void	ipc_proc_init(struct ipc_proc *, uint8_t role, unsigned hb_ms);

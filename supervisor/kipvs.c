@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,7 +19,10 @@
 
 #include "config.h"
 #include "common/daemon.h"
+#include "common/kpconf.h"
 #include "common/log.h"
+#include "common/sandbox.h"
+#include "ipc/proc.h"
 #include "supervisor/sup.h"
 
 enum {
@@ -47,6 +51,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: kipvs [flags]            run the proxy\n"
 	    "       kipvs render [args]      print what would be programmed\n"
+	    "       kipvs cleanup [flags]    remove what kipvs owns, exit\n"
 	    "flags:\n"
 	    "  --libexec-dir DIR             daemons (default %s)\n"
 	    "  --watcher-user USER           NAME or UID:GID (kipvs-watch)\n"
@@ -63,7 +68,131 @@ usage(FILE *f)
 	    "  --restart-storm-window-ms N   ... within (300000)\n"
 	    "  --log-level LEVEL             error, warning, info, debug\n"
 	    "  --seccomp-debug               log forbidden syscalls, no kill\n"
-	    "  --version, --help\n", KIPVS_LIBEXECDIR);
+	    "  --version, --help\n"
+	    "kube-proxy's flags (below) go to every daemon; the applier's own\n"
+	    "(kipvs-applierd --help) to the applier.\n", KIPVS_LIBEXECDIR);
+	kpconf_usage(f);
+}
+
+static const struct option *
+own_option(const struct option *lo, const char *a)
+{
+	size_t len;
+
+	if (a[0] != '-' || a[1] != '-')
+		return NULL;
+	len = strcspn(a + 2, "=");
+	for (; lo->name != NULL; lo++)
+		if (strlen(lo->name) == len && strncmp(lo->name, a + 2, len) == 0)
+			return lo;
+	return NULL;
+}
+
+/*
+ * Takes kube-proxy's flags and the applier's own out of argv (with their
+ * values), into conf; the parent's own flags, a subcommand and whatever
+ * follows stay in argv for getopt.  Returns the new argc.
+ */
+static int
+split_args(int argc, char *argv[], const struct option *lo,
+    struct sup_conf *conf)
+{
+	const struct option *o;
+	const struct daemon_flag *df;
+	struct kp_config kp;
+	char err[256];
+	int i, n = 1;
+
+	conf->kp_args = calloc((size_t)argc + 1, sizeof(char *));
+	conf->applier_args = calloc((size_t)argc + 1, sizeof(char *));
+	if (conf->kp_args == NULL || conf->applier_args == NULL)
+		fatal("arguments");
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i];
+		int has_eq = strchr(a, '=') != NULL;
+
+		if (a[0] != '-' || strcmp(a, "--") == 0) {
+			while (i < argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if ((o = own_option(lo, a)) != NULL) {
+			argv[n++] = a;
+			if (o->has_arg == required_argument && !has_eq &&
+			    i + 1 < argc)
+				argv[n++] = argv[++i];
+		} else if ((df = daemon_flag_find(daemon_applier_flags,
+		    a)) != NULL) {
+			conf->applier_args[conf->n_applier_args++] = a;
+			if (df->has_arg && !has_eq && i + 1 < argc)
+				conf->applier_args[conf->n_applier_args++] =
+				    argv[++i];
+		} else if (kpconf_is_flag(a)) {
+			conf->kp_args[conf->n_kp_args++] = a;
+			if (!kpconf_is_bool(a) && !has_eq && i + 1 < argc)
+				conf->kp_args[conf->n_kp_args++] = argv[++i];
+		} else
+			argv[n++] = a;
+	}
+	argv[n] = NULL;
+	/* A bad kube-proxy flag stops the parent, not three children. */
+	kpconf_defaults(&kp);
+	if (kpconf_parse(&kp, conf->n_kp_args, conf->kp_args, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	return n;
+}
+
+/*
+ * `kipvs cleanup`: the applier in its one-shot mode, with the audit log
+ * and the xtables lock on its descriptors, as the parent would start it.
+ */
+static void
+run_cleanup(const struct sup_conf *conf)
+{
+	char path[PATH_MAX], user[32], err[256];
+	char **argv;
+	uid_t uid;
+	gid_t gid;
+	int a = 0, i, fd;
+
+	if (geteuid() != 0)
+		fatalx("cleanup must run as root");
+	if (sandbox_parse_user(conf->user[2], &uid, &gid, err,
+	    sizeof(err)) == -1)
+		fatalx("applier: %s", err);
+	snprintf(user, sizeof(user), "%u:%u", (unsigned)uid, (unsigned)gid);
+	if (snprintf(path, sizeof(path), "%s/kipvs-applierd",
+	    conf->libexec_dir) >= (int)sizeof(path))
+		fatalx("--libexec-dir too long");
+	if (strcmp(conf->audit_log, "-") == 0)
+		fd = fcntl(STDERR_FILENO, F_DUPFD, 0);
+	else
+		fd = open(conf->audit_log, O_WRONLY | O_APPEND | O_CREAT |
+		    O_NOFOLLOW, 0600);
+	if (fd == -1 || dup2(fd, APPLY_FD_AUDIT) == -1)
+		fatal("audit log %s", conf->audit_log);
+	if (fd != APPLY_FD_AUDIT)
+		close(fd);
+	fd = open(conf->xtables_lock, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	if (fd == -1 || dup2(fd, APPLY_FD_XTLOCK) == -1)
+		fatal("xtables lock %s", conf->xtables_lock);
+	if (fd != APPLY_FD_XTLOCK)
+		close(fd);
+	if ((argv = calloc((size_t)(8 + conf->n_kp_args +
+	    conf->n_applier_args), sizeof(*argv))) == NULL)
+		fatal("arguments");
+	argv[a++] = path;
+	argv[a++] = (char *)"--user";
+	argv[a++] = user;
+	argv[a++] = (char *)"--cleanup";
+	for (i = 0; i < conf->n_kp_args; i++)
+		argv[a++] = conf->kp_args[i];
+	for (i = 0; i < conf->n_applier_args; i++)
+		argv[a++] = conf->applier_args[i];
+	argv[a] = NULL;
+	execv(path, argv);
+	fatal("exec %s", path);
 }
 
 static unsigned
@@ -126,6 +255,7 @@ main(int argc, char *argv[])
 	log_init("kipvs", LOG_LEVEL_INFO, 0);
 	sup_conf_defaults(&conf);
 	conf.libexec_dir = KIPVS_LIBEXECDIR;
+	argc = split_args(argc, argv, longopts, &conf);
 	/* "+": stop at the first non-flag, a subcommand. */
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -196,8 +326,10 @@ main(int argc, char *argv[])
 	}
 	if (optind < argc && strcmp(argv[optind], "render") == 0)
 		run_render(conf.libexec_dir, argc - optind, argv + optind);
+	if (optind + 1 == argc && strcmp(argv[optind], "cleanup") == 0)
+		run_cleanup(&conf);
 	if (optind < argc) {
-		log_warnx("unknown command %s", argv[optind]);
+		log_warnx("unknown command or flag %s", argv[optind]);
 		usage(stderr);
 		return 2;
 	}

@@ -131,15 +131,43 @@ child_fds(int *src, int n)
 		_exit(126);
 }
 
+/* Variables a child's environment keeps; everything else is dropped. */
+static const char *const env_all[] = {
+	"ASAN_OPTIONS", "UBSAN_OPTIONS", NULL
+};
+static const char *const env_watcher[] = {
+	"KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", NULL
+};
+
+/*
+ * Appends to envp, from index e, the parent's "NAME=value" entries of the
+ * listed names (the entries themselves, so nothing is cut short) and
+ * returns the new count.  envp must have room for every name.
+ */
+static int
+env_keep(char **envp, int e, const char *const *names)
+{
+	char **ep;
+	size_t len;
+
+	for (; *names != NULL; names++) {
+		len = strlen(*names);
+		for (ep = environ; *ep != NULL; ep++)
+			if (strncmp(*ep, *names, len) == 0 &&
+			    (*ep)[len] == '=') {
+				envp[e++] = *ep;
+				break;
+			}
+	}
+	return e;
+}
+
 static void
 child_exec(struct sup *s, struct sup_child *c, int *src, int n)
 {
 	const struct sup_conf *conf = s->conf;
-	char *argv[12], *envp[4];
-	char envbuf[3][256];
-	const char *keep[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", NULL };
+	char **argv, *envp[5];
 	sigset_t all;
-	const char *v;
 	int a = 0, e = 0, i;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
@@ -149,6 +177,9 @@ child_exec(struct sup *s, struct sup_child *c, int *src, int n)
 	signal(SIGPIPE, SIG_DFL);
 	child_fds(src, n);
 
+	if ((argv = calloc((size_t)(12 + conf->n_kp_args +
+	    conf->n_applier_args), sizeof(*argv))) == NULL)
+		_exit(126);
 	argv[a++] = c->path;
 	argv[a++] = (char *)"--user";
 	argv[a++] = c->user;
@@ -158,15 +189,21 @@ child_exec(struct sup *s, struct sup_child *c, int *src, int n)
 	argv[a++] = (char *)level_name(conf->level);
 	if (conf->seccomp_debug)
 		argv[a++] = (char *)"--seccomp-debug";
+	/* kube-proxy's flags go to all three, the applier's to it alone. */
+	for (i = 0; i < conf->n_kp_args; i++)
+		argv[a++] = conf->kp_args[i];
+	for (i = 0; c->role == IPC_ROLE_APPLIER &&
+	    i < conf->n_applier_args; i++)
+		argv[a++] = conf->applier_args[i];
 	argv[a] = NULL;
-	/* A clean environment: only the sanitizers' settings pass. */
-	for (i = 0; keep[i] != NULL; i++)
-		if ((v = getenv(keep[i])) != NULL) {
-			snprintf(envbuf[e], sizeof(envbuf[e]), "%s=%s",
-			    keep[i], v);
-			envp[e] = envbuf[e];
-			e++;
-		}
+	/*
+	 * A clean environment: only the sanitizers' settings pass, and to
+	 * the watcher the in-cluster apiserver address (its configuration
+	 * without --kubeconfig or --master, as client-go's).
+	 */
+	e = env_keep(envp, e, env_all);
+	if (c->role == IPC_ROLE_WATCHER)
+		e = env_keep(envp, e, env_watcher);
 	envp[e] = NULL;
 	execve(c->path, argv, envp);
 	dprintf(STDERR_FILENO, "kipvs: exec %s: %s\n", c->path,

@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# Guest side (tests/vm/run.sh tests/vm/guest/applierd-main.sh BUILDDIR):
+# the real kipvs-applierd (module preload, sysctls, sandbox with exactly
+# CAP_NET_ADMIN) driven by tests/helpers/pa_client over its planner link.
+# Every op kind applied, re-applied without a kernel write, removed; the
+# dump's chain records matching the last replace, and not after a change
+# from outside; op k of N failing alone; each policy rejection with the
+# kernel unchanged; mass deletion refused, then accepted when confirmed
+# after the hold-off; the xtables lock held elsewhere; the audit log under
+# kill -9; 10,000 VS x 5 RS in one batch; cleanup sparing foreign objects.
+# TAP on stdout.
+#
+# SPDX-License-Identifier: Apache-2.0
+set -uo pipefail
+
+if [[ ${KIPVS_IN_VM:-} != 1 ]]; then
+	echo "1..0 # SKIP only runs inside the VM (tests/vm/run.sh $0)"
+	exit 0
+fi
+B=${1:-build}
+PC=$PWD/$B/tests/helpers/pa_client
+D=$PWD/$B/kipvs-applierd
+tmp=$(mktemp -d)
+A=$tmp/audit.log
+L=$tmp/xtables.lock
+trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	if [[ $1 == 0 ]]; then echo "ok $n - $2"
+	else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+diag() { sed 's/^/# /'; }
+ipvs() { ipvsadm -Sn | LC_ALL=C sort; }
+
+# Foreign objects made with the stock tools before kipvs runs.
+ip link add eth9 type dummy && ip link set eth9 up &&
+    ip addr add 192.0.2.10/24 dev eth9
+modprobe -a ip_vs ip_set ip_tables 2>/dev/null
+ipvsadm -A -t 203.0.113.5:80 -s rr
+ipvsadm -A -t 192.0.2.10:8080 -s rr
+ipset create FOREIGN-SET hash:ip
+iptables-legacy -N FOREIGN-CHAIN
+iptables-legacy -A INPUT -j FOREIGN-CHAIN
+foreign_ipvs=$(ipvs)
+
+FLAGS=(--user 65533:65533 --log-level info --xtables-wait-ms 300
+    --mass-delete-min 5 --mass-delete-holdoff-ms 1500
+    --apiserver-address 10.96.0.250 --ipvs-exclude-cidrs 10.250.0.0/16)
+
+# start: pa_client reading a FIFO, output in $tmp/out.N
+start() {
+	run=$1
+	rm -f "$tmp/in"
+	mkfifo "$tmp/in"
+	"$PC" -a "$A" -l "$L" ${QUIET:-} -- "$D" "${FLAGS[@]}" \
+	    <"$tmp/in" >"$tmp/out.$run" 2>"$tmp/err.$run" &
+	PCPID=$!
+	exec 9>"$tmp/in"
+	for _ in $(seq 600); do
+		grep -q '^dump 1 end' "$tmp/out.$run" && break
+		sleep 0.1
+	done
+	DPID=$(sed -n 's/^pid //p' "$tmp/out.$run")
+	sums=0
+}
+# batch LINES...: one batch; waits for its summary; $tmp/last has it.
+batch() {
+	local want=$((sums + 1)) i
+	{ echo begin; printf '%s\n' "$@"; echo end; } >&9
+	for i in $(seq 1800); do
+		[[ $(grep -c '^summary' "$tmp/out.$run") -ge $want ]] && break
+		kill -0 "$PCPID" 2>/dev/null || { diag <"$tmp/err.$run"; break; }
+		sleep 0.1
+	done
+	sums=$want
+	awk -v w="$want" '/^summary/{k++} k==w-1 && /^result/{print} k==w && /^summary/{print}' \
+	    "$tmp/out.$run" >"$tmp/last"
+	# A requested dump follows the summary.
+	if printf '%s\n' "$@" | grep -q '^dump'; then
+		for i in $(seq 600); do
+			[[ $(grep -c '^dump [0-9]* end' "$tmp/out.$run") -ge $((want + 1)) ]] && break
+			sleep 0.1
+		done
+	fi
+}
+summary() { grep '^summary' "$tmp/last"; }
+ops_sent=0
+count_ops() { ops_sent=$((ops_sent + $(sed -n 's/^summary.* ops \([0-9]*\) .*/\1/p' "$tmp/last" | grep . || echo 0))); }
+
+echo 1..29
+start 1
+st=/proc/$DPID/status
+grep -q '^CapEff:[[:space:]]*0000000000001000$' "$st" &&
+    grep -q '^CapBnd:[[:space:]]*0000000000001000$' "$st" &&
+    grep -q '^Seccomp:[[:space:]]*2$' "$st"
+ok $? "the daemon holds exactly CAP_NET_ADMIN under seccomp ($(grep CapEff "$st"))"
+[[ $(cat /proc/sys/net/ipv4/vs/conntrack) == 1 &&
+   $(cat /proc/sys/net/ipv4/vs/expire_nodest_conn) == 1 &&
+   $(cat /proc/sys/net/ipv4/ip_forward) == 1 ]] &&
+    grep -q '^ip_vs_rr ' /proc/modules && grep -q '^xt_set ' /proc/modules
+ok $? "start-up: kube-proxy's sysctls set, allow-listed modules loaded"
+
+SETS=(KUBE-LOOP-BACK KUBE-CLUSTER-IP KUBE-EXTERNAL-IP KUBE-EXTERNAL-IP-LOCAL
+    KUBE-LOAD-BALANCER KUBE-LOAD-BALANCER-LOCAL KUBE-LOAD-BALANCER-FW
+    KUBE-LOAD-BALANCER-SOURCE-IP KUBE-LOAD-BALANCER-SOURCE-CIDR
+    KUBE-NODE-PORT-TCP KUBE-NODE-PORT-LOCAL-TCP KUBE-NODE-PORT-UDP
+    KUBE-NODE-PORT-LOCAL-UDP KUBE-NODE-PORT-SCTP-HASH
+    KUBE-NODE-PORT-LOCAL-SCTP-HASH KUBE-HEALTH-CHECK-NODE-PORT KUBE-IPVS-IPS)
+CHAINS=(nat/KUBE-SERVICES nat/KUBE-POSTROUTING nat/KUBE-NODE-PORT
+    nat/KUBE-LOAD-BALANCER nat/KUBE-MARK-MASQ filter/KUBE-FORWARD
+    filter/KUBE-NODE-PORT filter/KUBE-PROXY-FIREWALL
+    filter/KUBE-SOURCE-RANGES-FIREWALL filter/KUBE-IPVS-FILTER
+    filter/KUBE-IPVS-OUT-FILTER)
+ALL=(link "addr 10.96.0.1" "addr 10.96.0.10"
+    "vs 10.96.0.1 tcp 443 rr"
+    "rs 10.96.0.1 tcp 443 10.244.1.5 6443 1"
+    "rs 10.96.0.1 tcp 443 10.244.2.5 6443 1"
+    "vs 10.96.0.10 udp 53 sh persistent 10800"
+    "rs 10.96.0.10 udp 53 10.244.1.7 53 1"
+    "vs 10.96.0.10 tcp 80 mh mhport"
+    "rs 10.96.0.10 tcp 80 10.244.1.8 8080 1"
+    "vs 192.0.2.10 tcp 30080 rr"
+    "rs 192.0.2.10 tcp 30080 10.244.1.8 8080 1"
+    "timeouts 0 0 0")
+for s in "${SETS[@]}"; do ALL+=("set $s"); done
+ALL+=("member KUBE-CLUSTER-IP 10.96.0.1,tcp:443"
+    "member KUBE-IPVS-IPS 10.96.0.1" "member KUBE-IPVS-IPS 10.96.0.10"
+    "member KUBE-NODE-PORT-TCP 30080"
+    "member KUBE-LOOP-BACK 10.244.1.8,tcp:8080,10.244.1.8"
+    "reload KUBE-LOAD-BALANCER-SOURCE-CIDR"
+    "staged KUBE-LOAD-BALANCER-SOURCE-CIDR 203.0.113.9,tcp:80,198.51.100.0/24"
+    "commit KUBE-LOAD-BALANCER-SOURCE-CIDR")
+NE="nonempty KUBE-CLUSTER-IP,KUBE-NODE-PORT-TCP,KUBE-LOOP-BACK,KUBE-LOAD-BALANCER-SOURCE-CIDR"
+for c in "${CHAINS[@]}"; do ALL+=("chain 4 $c cidr 10.244.0.0/16 $NE"); done
+ALL+=("dropvip 4 203.0.113.9 tcp 80")
+
+batch "${ALL[@]}" dump; count_ops
+summary | diag
+grep -q ' failed=0 rejected=0 blocked=0' "$tmp/last"
+ok $? "every op kind applied: $(summary)"
+ipvs >"$tmp/ipvs1"
+diag <"$tmp/ipvs1"
+grep -qx -- '-A -t 10.96.0.1:443 -s rr' "$tmp/ipvs1" &&
+    grep -qx -- '-a -t 10.96.0.1:443 -r 10.244.2.5:6443 -m -w 1' "$tmp/ipvs1" &&
+    grep -qx -- '-A -u 10.96.0.10:53 -s sh -p 10800' "$tmp/ipvs1" &&
+    grep -qx -- '-A -t 10.96.0.10:80 -s mh -b mh-port' "$tmp/ipvs1" &&
+    grep -qx -- '-A -t 192.0.2.10:30080 -s rr' "$tmp/ipvs1"
+ok $? "ipvsadm -Sn shows the services (persistence, mh-port) and real servers"
+ip -d link show kube-ipvs0 | grep -q 'dummy' &&
+    [[ $(ip -4 -o addr show dev kube-ipvs0 | awk '{print $4}' | sort | tr '\n' ' ') == "10.96.0.1/32 10.96.0.10/32 " ]]
+ok $? "kube-ipvs0 is a dummy with the two /32 addresses"
+ipset save | grep -q '^add KUBE-CLUSTER-IP 10.96.0.1,tcp:443$' &&
+    ipset save | grep -q '^add KUBE-LOAD-BALANCER-SOURCE-CIDR 203.0.113.9,tcp:80,198.51.100.0/24$' &&
+    ! ipset list -n | grep -q KIPVS-RELOAD-TMP
+ok $? "ipset members added and the reload swapped in"
+iptables-legacy-save -t nat | grep -q -- '-A KUBE-SERVICES .*KUBE-CLUSTER-IP' &&
+    iptables-legacy-save -t nat | grep -q -- '-A PREROUTING .*-j KUBE-SERVICES' &&
+    iptables-legacy-save -t filter | grep -q -- '-A KUBE-IPVS-OUT-FILTER -s 203.0.113.9/32 -m ipvs'
+ok $? "iptables chains, jumps and the drop-VIP rule are in the kernel"
+grep -q '^rec rs tcp 10.96.0.1:443 -> 10.244.1.5:6443 weight 1 active 0' "$tmp/out.1" &&
+    grep -q '^rec addr kube-ipvs0 10.96.0.10/32' "$tmp/out.1" &&
+    grep -q '^rec addr eth9 192.0.2.10/32' "$tmp/out.1" &&
+    grep -q '^rec member KUBE-NODE-PORT-TCP 30080' "$tmp/out.1" &&
+    grep -q '^rec chain 4 nat KUBE-SERVICES rules' "$tmp/out.1" &&
+    ! grep -q '^rec vs tcp 203.0.113.5:80' "$tmp/out.1"
+ok $? "the dump has RS with counts, addresses by interface, members, chains; no foreign VS"
+
+# The chain records' "matches": the kernel's chain against the template of
+# what this applier last wrote there.  After the replaces above all 11
+# match; a rule added from outside makes that one chain differ.
+last_dump() { awk '/^dump [0-9]* begin/{b=""} {b=b $0 "\n"} END{printf "%s", b}' "$tmp/out.$run"; }
+last_dump | grep '^rec chain 4 ' >"$tmp/chains1"
+[[ $(grep -c ' matches 1$' "$tmp/chains1") == 11 ]]
+ok $? "dump after the chain replaces: all 11 chains match their templates" ||
+    diag <"$tmp/chains1"
+iptables-legacy -t nat -A KUBE-SERVICES -j RETURN
+batch dump; count_ops
+last_dump | grep '^rec chain 4 ' >"$tmp/chains2"
+iptables-legacy -t nat -D KUBE-SERVICES -j RETURN
+batch dump; count_ops
+last_dump | grep '^rec chain 4 ' >"$tmp/chains3"
+grep -q '^rec chain 4 nat KUBE-SERVICES rules [0-9]* matches 0$' "$tmp/chains2" &&
+    [[ $(grep -c ' matches 1$' "$tmp/chains2") == 10 ]] &&
+    [[ $(grep -c ' matches 1$' "$tmp/chains3") == 11 ]]
+ok $? "a rule added from outside: KUBE-SERVICES alone reported as not matching; matching again once removed" ||
+    diag <"$tmp/chains2"
+
+cp "$tmp/ipvs1" "$tmp/ipvs-before"
+batch "${ALL[@]}"; count_ops
+nlines=$(grep -c '^result' "$tmp/last")
+nun=$(grep -c '^result [0-9]* ok 0 unchanged$' "$tmp/last")
+grep 'batch 4:' "$tmp/err.1" | diag
+grep -v ' ok 0 unchanged$' "$tmp/last" | diag
+ipvs >"$tmp/ipvs-after"; diff "$tmp/ipvs-before" "$tmp/ipvs-after" | diag
+grep -q ' failed=0 rejected=0 blocked=0' "$tmp/last" &&
+    grep -q 'batch 4: .*(0 changed), 0 table commits' "$tmp/err.1" &&
+    [[ $(ipvs) == "$(cat "$tmp/ipvs-before")" ]]
+ok $? "re-applied: all ok, 0 IPVS writes, 0 table commits ($nun of $nlines unchanged)"
+
+batch "rs 10.96.0.1 tcp 443 10.244.3.1 80 1" "rs 10.96.0.1 tcp 443 10.244.3.2 80 1" \
+    "rs 10.96.0.1 tcp 9999 10.244.3.3 80 1" "rs 10.96.0.1 tcp 443 10.244.3.4 80 1" \
+    "rs 10.96.0.1 tcp 443 10.244.3.5 80 1"; count_ops
+diag <"$tmp/last"
+[[ $(grep -c ' ok 0' "$tmp/last") == 4 ]] && grep -q ' failed 3 ' "$tmp/last" &&
+    [[ $(ipvsadm -Sn | grep -c -- '-r 10.244.3.') == 4 ]]
+ok $? "op 3 of 5 fails with ESRCH alone; the other 4 are applied"
+
+# Removal of each kind that has a delete (virtual servers are removed by
+# the mass-deletion steps below): weight, real servers, an address, a set
+# member; the address comes back so the services on it stay owned.
+batch "rsweight 10.96.0.1 tcp 443 10.244.1.5 6443 0" \
+    "rsdel 10.96.0.1 tcp 443 10.244.3.1 80 1" \
+    "rsdel 10.96.0.1 tcp 443 10.244.3.2 80 1" \
+    "rsdel 10.96.0.1 tcp 443 10.244.3.4 80 1" \
+    "rsdel 10.96.0.1 tcp 443 10.244.3.5 80 1" \
+    "memberdel KUBE-NODE-PORT-TCP 30080" "addrdel 10.96.0.10"; count_ops
+diag <"$tmp/last"
+grep -q ' failed=0 rejected=0 blocked=0' "$tmp/last" &&
+    [[ $(ipvsadm -Sn | grep -c -- '-r 10.244.3.') == 0 ]] &&
+    ipvsadm -Sn | grep -qx -- '-a -t 10.96.0.1:443 -r 10.244.1.5:6443 -m -w 0' &&
+    ! ipset save | grep -q '^add KUBE-NODE-PORT-TCP 30080$' &&
+    ! ip -o addr show dev kube-ipvs0 | grep -q ' 10.96.0.10/32'
+ok $? "removed: weight 0, four real servers, a set member, an address"
+batch "addr 10.96.0.10" "rsweight 10.96.0.1 tcp 443 10.244.1.5 6443 1"
+count_ops
+grep -q ' failed=0 rejected=0 blocked=0' "$tmp/last" &&
+    ip -o addr show dev kube-ipvs0 | grep -q ' 10.96.0.10/32'
+ok $? "the address is back for the steps below"
+
+before=$(ipvs; ip -o addr; ipset save; iptables-legacy-save | grep -v '^#')
+REJ=("vs 127.0.0.1 tcp 80 rr" "vs 169.254.169.254 tcp 80 rr"
+    "vs 224.0.0.1 tcp 80 rr" "vs 0.0.0.0 tcp 80 rr"
+    "vs 255.255.255.255 tcp 80 rr" "vs ::ffff:a00:1 tcp 80 rr"
+    "vs 10.96.0.250 tcp 443 rr" "vs 192.0.2.10 tcp 8080 rr"
+    "vs 10.96.0.1 tcp 0 rr" "vs 10.96.0.1 tcp 444 foo"
+    "vs 10.96.0.1 tcp 445 rr persistent 0"
+    "vs 10.96.0.1 tcp 446 rr persistent 86401"
+    "vs 10.250.0.1 tcp 80 rr" "vs 203.0.113.77 tcp 80 rr"
+    "vsdel 203.0.113.5 tcp 80" "vsdel 192.0.2.10 tcp 8080"
+    "rs 203.0.113.5 tcp 80 10.244.9.9 80 1"
+    "rs 10.96.0.1 tcp 443 127.0.0.1 80 1"
+    "addr 192.0.2.10" "addr 127.0.0.2" "addr 10.96.0.250")
+batch "${REJ[@]}"; count_ops
+diag <"$tmp/last"
+after=$(ipvs; ip -o addr; ipset save; iptables-legacy-save | grep -v '^#')
+[[ $(grep -c ' rejected ' "$tmp/last") == ${#REJ[@]} ]]
+ok $? "each of the ${#REJ[@]} policy violations is rejected"
+[[ $before == "$after" ]]
+ok $? "the kernel is unchanged by the rejected batch"
+tail -n ${#REJ[@]} "$A" | grep -c '"text":"rejected: ' | grep -qx ${#REJ[@]}
+ok $? "each rejection is audited"
+
+DEL=("vsdel 10.96.0.1 tcp 443" "vsdel 10.96.0.10 udp 53"
+    "vsdel 10.96.0.10 tcp 80" "vsdel 192.0.2.10 tcp 30080")
+batch "${DEL[@]}"; count_ops
+grep -q "rejected=${#DEL[@]}" "$tmp/last" && grep -q 'mass deletion' "$tmp/last" &&
+    [[ $(ipvsadm -Sn | grep -c '^-A') == 6 ]]
+ok $? "a mass deletion is refused"
+echo begin confirmed >&9; batch_c() { :; }
+printf '%s\n' "${DEL[@]}" end >&9
+sums=$((sums + 1)); for _ in $(seq 100); do [[ $(grep -c '^summary' "$tmp/out.1") -ge $sums ]] && break; sleep 0.1; done
+ops_sent=$((ops_sent + ${#DEL[@]}))
+grep '^summary' "$tmp/out.1" | tail -n1 | grep -q "rejected=${#DEL[@]}"
+ok $? "confirmed before the hold-off: still refused"
+sleep 1.6
+echo begin confirmed >&9
+printf '%s\n' "${DEL[@]}" end >&9
+sums=$((sums + 1)); for _ in $(seq 100); do [[ $(grep -c '^summary' "$tmp/out.1") -ge $sums ]] && break; sleep 0.1; done
+ops_sent=$((ops_sent + ${#DEL[@]}))
+grep '^summary' "$tmp/out.1" | tail -n1 | grep -q "ok=${#DEL[@]}" &&
+    [[ $(ipvs) == "$foreign_ipvs" ]]
+ok $? "confirmed after the hold-off: deleted; only the foreign services remain"
+
+# The xtables lock held by another process past the wait.
+flock -x "$L" sleep 3 &
+sleep 0.3
+batch "chain 4 nat/KUBE-SERVICES cidr 10.244.0.0/16 $NE"; count_ops
+diag <"$tmp/last"
+grep -q ' failed 110 xtables lock still held by another process after 300 ms' "$tmp/last" &&
+    kill -0 "$DPID"
+ok $? "lock held elsewhere: the chain op fails with ETIMEDOUT, daemon alive"
+wait %flock 2>/dev/null; sleep 2.8
+batch "chain 4 nat/KUBE-SERVICES cidr 10.244.0.0/16 $NE"; count_ops
+grep -q ' failed=0 rejected=0' "$tmp/last"
+ok $? "lock free again: the same op succeeds with exactly CAP_NET_ADMIN"
+
+# kill -9 between batches: the log holds whole lines only.
+kill -9 "$DPID"; exec 9>&-; wait "$PCPID" 2>/dev/null
+python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line); n += 1
+    assert {"time","batch","seq","op","object","errno","text"} <= set(r)
+print(n)' "$A" >"$tmp/nlines" 2>"$tmp/pyerr"
+rc=$?
+diag <"$tmp/pyerr"
+[[ $rc == 0 && $(cat "$tmp/nlines") == "$ops_sent" ]]
+ok $? "after kill -9: the audit log is $(cat "$tmp/nlines") parseable JSON lines, one per op ($ops_sent)"
+
+# 10,000 VS x 5 RS in one batch.
+echo "# $(date +%T) scale test starts"
+QUIET=-q start 2
+echo "# $(date +%T) daemon 2 up (pid $DPID)"
+t0=$(date +%s.%N)
+batch "scale 10000 5"; count_ops
+t1=$(date +%s.%N)
+summary | diag
+grep -q 'ops 60101 ok=60101 failed=0 rejected=0 blocked=0' "$tmp/last"
+ok $? "60,101 ops (10,000 VS, 50,000 RS) all reported ok ($(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}') s)"
+grep 'batch 1:' "$tmp/err.2" | diag
+awk 'BEGIN { for (i = 0; i < 10000; i++) {
+	ip = sprintf("10.200.%d.%d", int(i / 100 / 250), (int(i / 100) % 250) + 1)
+	vs = sprintf("%s:%d", ip, 1000 + i % 100)
+	print "-A -t " vs " -s rr"
+	for (j = 0; j < 5; j++)
+		printf "-a -t %s -r 10.244.%d.%d:%d -m -w 1\n", vs, j + 1, i % 250 + 1, 8000 + int(i / 250)
+} }' | LC_ALL=C sort >"$tmp/want"
+ipvs | grep -v -e 203.0.113.5 -e 192.0.2.10:8080 >"$tmp/got"
+cmp -s "$tmp/want" "$tmp/got"
+ok $? "ipvsadm -Sn equals the request ($(wc -l <"$tmp/got") lines)"
+exec 9>&-; wait "$PCPID" 2>/dev/null
+
+# Cleanup: only what kipvs owns goes.
+"$D" --user 65533:65533 --cleanup 5>>"$A" 6<>"$L" 2>"$tmp/cleanup.err"
+rc=$?
+diag <"$tmp/cleanup.err"
+ok $rc "kipvs-applierd --cleanup exits 0"
+[[ $(ipvs) == "$foreign_ipvs" ]]
+ok $? "cleanup: only the foreign IPVS services remain"
+! ip link show kube-ipvs0 >/dev/null 2>&1 && ! ipset list -n | grep -q '^KUBE-' &&
+    ! iptables-legacy-save | grep -q KUBE-
+ok $? "cleanup: kube-ipvs0, the KUBE sets, chains and jump rules are gone"
+ipset list -n | grep -qx FOREIGN-SET &&
+    iptables-legacy-save -t filter | grep -q -- '-A INPUT -j FOREIGN-CHAIN' &&
+    ip -o addr show dev eth9 | grep -q 192.0.2.10/24
+ok $? "cleanup: the foreign set, chain, jump and address survive"
+
+((failed == 0))
