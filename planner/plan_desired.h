@@ -58,6 +58,12 @@ struct plan_config {
 	int		 strict_arp;
 	unsigned int	 masquerade_bit;	/* 0..31, default 14 */
 	int		 random_fully;
+	/*
+	 * Local-traffic detector by interface (enum pa_local_mode: bridge
+	 * or interface prefix); 0 means cluster_cidrs decide.
+	 */
+	uint8_t		 local_mode;
+	char		 local_iface[16];
 };
 
 struct plan_rs {

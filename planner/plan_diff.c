@@ -144,13 +144,19 @@ struct df_gkey {
 	const char	*name;
 };
 
+/*
+ * Connections of a draining server that no dump has counted since it was
+ * set to weight 0: never reaped on a count read before that.
+ */
+#define DF_CONNS_UNKNOWN	UINT32_MAX
+
 /* A real server known to be in the kernel. */
 struct df_rs {
 	struct rec_addr	 addr;
 	uint16_t	 port;
 	uint8_t		 terminating;	/* weight 0, draining */
 	int32_t		 weight;
-	uint32_t	 conns;
+	uint32_t	 conns;		/* active + inactive, or unknown */
 };
 
 struct df_vsc;
@@ -218,6 +224,14 @@ struct df_touch {
 	void		*p;
 };
 
+/* Chain ids (1..PA_CHAIN_ID_MAX) as bits. */
+#define DF_CHAIN_BIT(c)	(1u << (c))
+#define DF_CHAINS_ALL	(((1u << (PA_CHAIN_ID_MAX + 1)) - 1) & ~1u)
+
+#define DF_START_LINK	0x01
+#define DF_START_SETS	0x02
+#define DF_START_ALL	0x03
+
 struct plan_diff {
 	const struct plan_config *cfg;
 	struct dh_tab	 vs;
@@ -238,7 +252,8 @@ struct plan_diff {
 	size_t		 cap_term;
 	size_t		 n_terminating;
 	int		 first;
-	int		 chains_stale;
+	uint32_t	 chains_stale[2];	/* DF_CHAIN_BIT per family */
+	int		 start_stale;	/* DF_START_*: device, sets again */
 	int		 stop;
 };
 
@@ -513,6 +528,52 @@ df_entry_key(struct df_refkey *k, uint8_t family, enum plan_set set,
 
 /* --- the kernel as dumped ---------------------------------------------- */
 
+static struct df_rs *df_rs_find(struct df_vs *, const struct rec_addr *,
+    uint16_t);
+
+/*
+ * Replaces what is known of a virtual server's real servers.  A server
+ * that was draining and is still at weight 0 keeps draining: a new dump
+ * must not turn it into an "unknown weight-0 leftover".
+ */
+static int
+df_vs_set_rs(struct plan_diff *d, struct df_vs *vs, const struct plan_vs *v)
+{
+	struct df_rs *nrs = NULL, *old;
+	size_t i, n_term = 0;
+	int was_term = vs->n_term > 0;
+
+	if (v->n_rs > 0 && (nrs = calloc(v->n_rs, sizeof(*nrs))) == NULL)
+		return -1;
+	for (i = 0; i < v->n_rs; i++) {
+		nrs[i].addr = v->rs[i].addr;
+		nrs[i].port = v->rs[i].port;
+		nrs[i].weight = v->rs[i].weight;
+		if (nrs[i].weight == 0 && vs->n_term > 0 &&
+		    (old = df_rs_find(vs, &nrs[i].addr, nrs[i].port)) !=
+		    NULL && old->terminating) {
+			nrs[i].terminating = 1;
+			n_term++;
+		}
+	}
+	d->n_terminating -= vs->n_term;
+	d->n_terminating += n_term;
+	free(vs->rs);
+	vs->rs = nrs;
+	vs->n_rs = vs->cap_rs = v->n_rs;
+	vs->n_term = n_term;
+	if (was_term && n_term == 0)
+		df_term_forget(d, vs);
+	else if (!was_term && n_term > 0) {
+		/* Cannot happen (nothing was draining), kept for safety. */
+		if (df_grow((void **)&d->term, &d->cap_term, d->n_term,
+		    sizeof(*d->term)) == -1)
+			return -1;
+		d->term[d->n_term++] = vs;
+	}
+	return 0;
+}
+
 int
 plan_diff_kernel_vs(struct plan_diff *d, const struct plan_vs *v)
 {
@@ -528,21 +589,8 @@ plan_diff_kernel_vs(struct plan_diff *d, const struct plan_vs *v)
 	memcpy(vs->sched, v->sched, sizeof(vs->sched));
 	vs->flags = v->flags & ~PLAN_VS_F_HASHED;
 	vs->timeout = v->timeout;
-	free(vs->rs);
-	vs->rs = NULL;
-	vs->n_rs = vs->cap_rs = 0;
-	if (v->n_rs > 0) {
-		vs->rs = calloc(v->n_rs, sizeof(*vs->rs));
-		if (vs->rs == NULL)
-			return -1;
-		vs->cap_rs = v->n_rs;
-	}
-	for (i = 0; i < v->n_rs; i++) {
-		vs->rs[i].addr = v->rs[i].addr;
-		vs->rs[i].port = v->rs[i].port;
-		vs->rs[i].weight = v->rs[i].weight;
-	}
-	vs->n_rs = v->n_rs;
+	if (df_vs_set_rs(d, vs, v) == -1)
+		return -1;
 	/* Sorted like the desired lists, for the merge. */
 	for (i = 1; i < vs->n_rs; i++) {
 		struct df_rs tmp = vs->rs[i];
@@ -555,6 +603,54 @@ plan_diff_kernel_vs(struct plan_diff *d, const struct plan_vs *v)
 		vs->rs[j] = tmp;
 	}
 	return df_touch(d, DF_T_VS, vs);
+}
+
+int
+plan_diff_kernel_begin(struct plan_diff *d)
+{
+	struct dh_node *n;
+	size_t i;
+
+	for (i = 0; i < d->vs.nb; i++)
+		for (n = d->vs.b[i]; n != NULL; n = n->next) {
+			struct df_vs *vs = (struct df_vs *)(void *)n;
+
+			vs->applied = 0;
+			if (df_touch(d, DF_T_VS, vs) == -1)
+				return -1;
+		}
+	for (i = 0; i < d->refs.nb; i++)
+		for (n = d->refs.b[i]; n != NULL; n = n->next) {
+			struct df_ref *r = (struct df_ref *)(void *)n;
+
+			/* OUT-FILTER drops are not dumped one by one. */
+			if (r->key.kind == DF_DROP)
+				continue;
+			r->applied = 0;
+			if (df_touch(d, DF_T_REF, r) == -1)
+				return -1;
+		}
+	return 0;
+}
+
+int
+plan_diff_kernel_end(struct plan_diff *d)
+{
+	struct plan_vs none;
+	struct dh_node *n;
+	size_t i;
+
+	memset(&none, 0, sizeof(none));
+	for (i = 0; i < d->vs.nb; i++)
+		for (n = d->vs.b[i]; n != NULL; n = n->next) {
+			struct df_vs *vs = (struct df_vs *)(void *)n;
+
+			/* Gone from the kernel: so are its real servers. */
+			if (!vs->applied && vs->n_rs > 0 &&
+			    df_vs_set_rs(d, vs, &none) == -1)
+				return -1;
+		}
+	return 0;
 }
 
 static int
@@ -906,14 +1002,25 @@ df_rs_unwanted(struct plan_diff *d, const struct plan_diff_sink *sink,
 
 	if (rs->terminating)
 		return 1;
-	if (vs->key.proto != REC_PROTO_TCP || rs->conns == 0) {
+	if (vs->key.proto != REC_PROTO_TCP) {
 		df_op_rs(&op, PA_OP_RS_DEL, vs, &rs->addr, rs->port, 0);
 		return df_emit(d, sink, &op, count) == -1 ? -1 : 0;
 	}
-	df_op_rs(&op, PA_OP_RS_WEIGHT, vs, &rs->addr, rs->port, 0);
-	if (df_emit(d, sink, &op, count) == -1)
-		return -1;
+	/*
+	 * TCP: kube-proxy reads the live connection count before choosing
+	 * between delete and drain.  The count known here is from the last
+	 * dump, which may predate a connection, so every removed TCP server
+	 * drains at weight 0 with its count unknown; the daemon asks for a
+	 * dump right after the batch (plan_diff_nuncounted) and
+	 * plan_diff_reap() deletes the ones that dump shows idle.
+	 */
+	if (rs->weight != 0) {
+		df_op_rs(&op, PA_OP_RS_WEIGHT, vs, &rs->addr, rs->port, 0);
+		if (df_emit(d, sink, &op, count) == -1)
+			return -1;
+	}
 	rs->weight = 0;
+	rs->conns = DF_CONNS_UNKNOWN;
 	rs->terminating = 1;
 	vs->n_term++;
 	d->n_terminating++;
@@ -1180,9 +1287,10 @@ df_mask(const struct plan_diff *d, int fi)
 	return mask;
 }
 
+/* Replaces the chains of one family named in `which` (DF_CHAIN_BIT). */
 static int
 df_emit_chains(struct plan_diff *d, const struct plan_diff_sink *sink,
-    int fi, long *count)
+    int fi, uint32_t which, long *count)
 {
 	uint8_t family = fi ? REC_FAMILY_IPV6 : REC_FAMILY_IPV4;
 	const struct plan_config *c = d->cfg;
@@ -1191,6 +1299,8 @@ df_emit_chains(struct plan_diff *d, const struct plan_diff_sink *sink,
 	int ch;
 
 	for (ch = 1; ch <= PA_CHAIN_ID_MAX; ch++) {
+		if (!(which & DF_CHAIN_BIT(ch)))
+			continue;
 		memset(&op, 0, sizeof(op));
 		op.kind = PA_OP_CHAIN_REPLACE;
 		op.u.chain.family = family;
@@ -1204,10 +1314,19 @@ df_emit_chains(struct plan_diff *d, const struct plan_diff_sink *sink,
 				op.u.chain.local_mode = PA_LOCAL_CIDR;
 				op.u.chain.local_cidr = c->cluster_cidrs[i];
 			}
+		if (c->local_mode == PA_LOCAL_BRIDGE ||
+		    c->local_mode == PA_LOCAL_IFPREFIX) {
+			op.u.chain.local_mode = c->local_mode;
+			memcpy(op.u.chain.local_iface, c->local_iface,
+			    sizeof(op.u.chain.local_iface));
+			op.u.chain.local_iface[PA_IFNAME_MAX] = '\0';
+		}
 		if (df_emit(d, sink, &op, count) == -1)
 			return -1;
 	}
 	d->chain_mask[fi] = df_mask(d, fi);
+	if (!(which & DF_CHAIN_BIT(PA_CHAIN_FILTER_IPVS_OUT_FILTER)))
+		return 0;
 	/* The OUT-FILTER chain starts empty again: re-add every drop. */
 	for (i = 0; i < d->n_drops; i++)
 		if (d->drops[i]->key.family == family) {
@@ -1221,16 +1340,16 @@ df_emit_chains(struct plan_diff *d, const struct plan_diff_sink *sink,
 /* Ops every first sync starts with: the device, the sets. */
 static int
 df_emit_start(struct plan_diff *d, const struct plan_diff_sink *sink,
-    long *count)
+    int which, long *count)
 {
 	struct pa_op op;
 	int fi, s;
 
 	memset(&op, 0, sizeof(op));
 	op.kind = PA_OP_LINK_ENSURE;
-	if (df_emit(d, sink, &op, count) == -1)
+	if ((which & DF_START_LINK) && df_emit(d, sink, &op, count) == -1)
 		return -1;
-	for (fi = 0; fi < 2; fi++) {
+	for (fi = 0; fi < 2 && (which & DF_START_SETS); fi++) {
 		if ((fi == 0 && !d->cfg->ipv4) || (fi == 1 && !d->cfg->ipv6))
 			continue;
 		for (s = 1; s <= PA_SET_ID_MAX; s++) {
@@ -1301,14 +1420,56 @@ df_drop_gone(struct plan_diff *d, const struct plan_model *m)
 	return 0;
 }
 
+/* Cold start: what default/kubernetes contributes goes out first. */
+static int
+df_emit_group(struct plan_diff *d, const struct plan_diff_sink *sink,
+    const struct plan_svc *svc, long *count)
+{
+	struct df_gkey gk;
+	struct df_group *g;
+	size_t i;
+
+	memset(&gk, 0, sizeof(gk));
+	gk.ns = svc->ns;
+	gk.name = svc->name;
+	if ((g = dh_get(&d->groups, &gk)) == NULL)
+		return 0;
+	/*
+	 * These stay on the touched list; visiting them again there finds
+	 * nothing left to do (they are referenced, so never freed here).
+	 * Addresses first: the applier accepts a virtual server only on an
+	 * address already bound (or bound earlier in the batch).
+	 */
+	for (i = 0; i < g->n_refs; i++)
+		if (g->refs[i]->key.kind == DF_ADDR &&
+		    df_emit_ref(d, sink, g->refs[i], count) == -1)
+			return -1;
+	for (i = 0; i < g->n_vscs; i++)
+		if (df_emit_vs(d, sink, g->vscs[i].vs, count) == -1)
+			return -1;
+	for (i = 0; i < g->n_refs; i++)
+		if (df_emit_ref(d, sink, g->refs[i], count) == -1)
+			return -1;
+	return 0;
+}
+
 long
 plan_diff_sync(struct plan_diff *d, struct plan_model *m,
     const struct plan_diff_sink *sink)
 {
+	return plan_diff_sync_split(d, m, sink, sink);
+}
+
+long
+plan_diff_sync_split(struct plan_diff *d, struct plan_model *m,
+    const struct plan_diff_sink *first, const struct plan_diff_sink *rest)
+{
 	struct df_walk w = { d, m, 0, 0 };
-	const struct plan_svc *k8s;
+	const struct plan_diff_sink *sink = d->first ? first : rest;
+	const struct plan_svc *k8s = NULL;
 	long count = 0;
 	size_t i;
+	uint32_t which;
 	int fi, replace[2] = { 0, 0 };
 
 	d->stop = 0;
@@ -1329,25 +1490,54 @@ plan_diff_sync(struct plan_diff *d, struct plan_model *m,
 		return -1;
 	plan_model_dirty_clear(m);
 
-	if (d->first && df_emit_start(d, sink, &count) == -1)
+	if ((d->first || d->start_stale) && df_emit_start(d, sink,
+	    d->first ? DF_START_ALL : d->start_stale, &count) == -1)
 		return -1;
-	/* A removed drop means rebuilding KUBE-IPVS-OUT-FILTER. */
+	d->start_stale = 0;
+	/*
+	 * A removed drop means rebuilding KUBE-IPVS-OUT-FILTER; so does an
+	 * added one (the applier takes a drop only after a replace of that
+	 * chain in the same batch).
+	 */
 	for (i = 0; i < d->n_touched; i++) {
 		struct df_ref *r = d->touched[i].p;
 
-		if (d->touched[i].type == DF_T_REF && r->key.kind == DF_DROP &&
-		    r->refs == 0 && r->applied)
+		if (d->touched[i].type != DF_T_REF || r->key.kind != DF_DROP)
+			continue;
+		if (r->refs == 0 && r->applied)
 			replace[df_fi(r->key.family)] = 1;
+		else if (r->refs > 0 && !r->applied)
+			d->chains_stale[df_fi(r->key.family)] |=
+			    DF_CHAIN_BIT(PA_CHAIN_FILTER_IPVS_OUT_FILTER);
 	}
 	for (fi = 0; fi < 2; fi++) {
 		if ((fi == 0 && !d->cfg->ipv4) || (fi == 1 && !d->cfg->ipv6))
 			continue;
-		if (d->first || d->chains_stale || replace[fi] ||
+		which = d->chains_stale[fi];
+		if (d->first || replace[fi] ||
 		    df_mask(d, fi) != d->chain_mask[fi])
-			if (df_emit_chains(d, sink, fi, &count) == -1)
-				return -1;
+			which = DF_CHAINS_ALL;
+		if (which != 0 &&
+		    df_emit_chains(d, sink, fi, which, &count) == -1)
+			return -1;
 	}
-	d->chains_stale = 0;
+	d->chains_stale[0] = d->chains_stale[1] = 0;
+	if (d->first && k8s != NULL &&
+	    df_emit_group(d, sink, k8s, &count) == -1)
+		return -1;
+	sink = rest;
+	/*
+	 * Address bindings before the virtual servers on them (the applier's
+	 * ownership rule); the main pass then finds them done.
+	 */
+	for (i = 0; i < d->n_touched; i++) {
+		struct df_ref *r = d->touched[i].p;
+
+		if (d->touched[i].type == DF_T_REF && r->key.kind == DF_ADDR &&
+		    r->refs > 0 && !r->applied &&
+		    df_emit_ref(d, sink, r, &count) == -1)
+			return -1;
+	}
 	for (i = 0; i < d->n_touched; i++) {
 		struct df_touch t = d->touched[i];
 		int rc;
@@ -1400,7 +1590,8 @@ plan_diff_reap(struct plan_diff *d, const struct plan_diff_sink *sink)
 		for (k = 0; k < vs->n_rs;) {
 			struct df_rs *rs = &vs->rs[k];
 
-			if (!rs->terminating || rs->conns > 0) {
+			/* Unknown counts as busy: only a dump says idle. */
+			if (!rs->terminating || rs->conns != 0) {
 				k++;
 				continue;
 			}
@@ -1418,6 +1609,19 @@ plan_diff_reap(struct plan_diff *d, const struct plan_diff_sink *sink)
 			i++;
 	}
 	return count;
+}
+
+size_t
+plan_diff_nuncounted(const struct plan_diff *d)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < d->n_term; i++)
+		for (k = 0; k < d->term[i]->n_rs; k++)
+			if (d->term[i]->rs[k].terminating &&
+			    d->term[i]->rs[k].conns == DF_CONNS_UNKNOWN)
+				n++;
+	return n;
 }
 
 /* --- failures ------------------------------------------------------------ */
@@ -1478,11 +1682,24 @@ plan_diff_op_failed(struct plan_diff *d, const struct pa_op *op)
 		    (enum plan_set)(op->u.entry.set - 1), &e);
 		df_fail_ref(d, &k, op->kind == PA_OP_SET_ADD);
 		return;
-	case PA_OP_CHAIN_REPLACE:
-	case PA_OP_CHAIN_DROP_VIP:
 	case PA_OP_LINK_ENSURE:
+		d->start_stale |= DF_START_LINK;
+		return;
 	case PA_OP_SET_ENSURE:
-		d->chains_stale = 1;
+		/* The chains' rules name the sets: written again after. */
+		d->start_stale |= DF_START_SETS;
+		d->chains_stale[df_fi(op->u.set.family)] =
+		    DF_CHAINS_ALL;
+		return;
+	case PA_OP_CHAIN_REPLACE:
+		if (op->u.chain.chain >= 1 &&
+		    op->u.chain.chain <= PA_CHAIN_ID_MAX)
+			d->chains_stale[df_fi(op->u.chain.family)] |=
+			    DF_CHAIN_BIT(op->u.chain.chain);
+		return;
+	case PA_OP_CHAIN_DROP_VIP:
+		d->chains_stale[df_fi(op->u.drop_vip.family)] |=
+		    DF_CHAIN_BIT(PA_CHAIN_FILTER_IPVS_OUT_FILTER);
 		return;
 	default:
 		return;
@@ -1521,6 +1738,8 @@ plan_diff_op_failed(struct plan_diff *d, const struct pa_op *op)
 		 * retried because it is no longer marked terminating.
 		 */
 		rs = df_rs_find(vs, &op->u.rs.addr, op->u.rs.port);
+		if (rs != NULL)
+			rs->weight = -1;	/* unknown */
 		if (rs != NULL && rs->terminating) {
 			rs->terminating = 0;
 			vs->n_term--;
@@ -1547,4 +1766,62 @@ plan_diff_op_failed(struct plan_diff *d, const struct pa_op *op)
 		break;
 	}
 	(void)df_touch(d, DF_T_VS, vs);
+}
+
+/* --- for the daemon ------------------------------------------------------ */
+
+void
+plan_diff_config_changed(struct plan_diff *d)
+{
+	int f;
+
+	/* The node IPs are computed once per desired state: again. */
+	for (f = 0; f < 2; f++) {
+		d->scratch[f].nodeips_done = 0;
+		d->scratch[f].n_nodeips = 0;
+	}
+	d->chains_stale[0] = d->chains_stale[1] = DF_CHAINS_ALL;
+}
+
+void
+plan_diff_chains_stale(struct plan_diff *d)
+{
+	d->chains_stale[0] = d->chains_stale[1] = DF_CHAINS_ALL;
+}
+
+void
+plan_diff_chain_stale(struct plan_diff *d, uint8_t family, uint8_t chain)
+{
+	if (chain >= 1 && chain <= PA_CHAIN_ID_MAX)
+		d->chains_stale[df_fi(family)] |= DF_CHAIN_BIT(chain);
+}
+
+int
+plan_diff_pending(const struct plan_diff *d)
+{
+	return d->n_touched > 0 || d->chains_stale[0] != 0 ||
+	    d->chains_stale[1] != 0 || d->start_stale;
+}
+
+size_t
+plan_diff_nowned(const struct plan_diff *d)
+{
+	return d->vs.n + d->refs.n;
+}
+
+int
+plan_diff_vs_owner(const struct plan_diff *d, const struct pa_vs_key *pk,
+    const char **ns, const char **name)
+{
+	const struct df_vsc *w;
+	struct df_vskey k;
+	struct df_vs *vs;
+
+	df_vskey_make(&k, &pk->addr, pk->protocol, pk->port);
+	if ((vs = dh_get(&d->vs, &k)) == NULL ||
+	    (w = df_winner(vs)) == NULL)
+		return -1;
+	*ns = w->ns;
+	*name = w->name;
+	return 0;
 }

@@ -1,34 +1,34 @@
 /*
- * kipvs-planner's side of its links: records from the watcher, status to
- * it; batches to the applier, results and dumps from it.  At this stage
- * it checks and counts what arrives and, when the applier link comes up,
- * sends a one-op batch asking for a dump, so every edge carries traffic.
+ * kipvs-planner's side of its links: decodes what the watcher and the
+ * applier send (ipc/proto_wp.h, ipc/proto_ap.h) and hands it to the loop
+ * in plan_daemon.c, which also decides what goes back.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #ifndef KIPVS_PLAN_IPC_H
 #define KIPVS_PLAN_IPC_H
 
-#include <stdint.h>
-
 #include "ipc/proc.h"
 #include "ipc/proto_ap.h"
 #include "ipc/proto_wp.h"
 
+struct plan_daemon;
+
 struct plan_ipc {
-	struct wp_rx	wp;
-	struct ap_rx	ap;
-	uint64_t	batch;		/* last batch id sent */
-	uint32_t	op_seq;		/* last op sequence number sent */
-	uint32_t	n_services;
-	uint32_t	n_slices;
-	uint32_t	n_nodes;
-	uint32_t	results;	/* of the current batch */
-	uint32_t	failed;
-	uint32_t	dump_recs;
-	int		synced;		/* a snapshot completed */
+	struct wp_rx	 wp;
+	struct ap_rx	 ap;
+	struct plan_daemon *pd;
 };
 
-void	plan_ipc_init(struct plan_ipc *, struct ipc_proc *);
+/*
+ * Registers the two edges on p and the callbacks that feed pd (borrowed
+ * for the life of p).  plan_ipc_links() gives the edges' links, for
+ * plan_daemon_new(), before pd exists.
+ */
+void	plan_ipc_links(struct ipc_proc *p, struct ipc_link **wp,
+	    struct ipc_link **pa);
+void	plan_ipc_init(struct plan_ipc *, struct ipc_proc *,
+	    struct plan_daemon *pd);
+void	plan_ipc_clear(struct plan_ipc *);
 
 #endif /* KIPVS_PLAN_IPC_H */

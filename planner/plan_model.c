@@ -624,6 +624,24 @@ plan_model_foreach_svc(const struct plan_model *m,
 		}
 }
 
+void
+plan_model_foreach_slice(const struct plan_model *m,
+    void (*cb)(const char *ns, const char *name, void *), void *arg)
+{
+	const struct pm_node *n;
+	size_t i;
+
+	for (i = 0; i < m->slices.nb; i++)
+		for (n = m->slices.b[i]; n != NULL; n = n->next)
+			cb(n->a, n->b, arg);
+}
+
+void
+plan_model_mark_all(struct plan_model *m)
+{
+	m->all_dirty = 1;
+}
+
 /* --- EndpointSlices ------------------------------------------------------ */
 
 static size_t

@@ -106,6 +106,10 @@ const struct plan_svc *plan_model_svc_get(const struct plan_model *,
 void	plan_model_foreach_svc(const struct plan_model *,
 	    void (*)(const struct plan_svc *, void *), void *);
 
+/* Every slice's namespace and name (the model must not change meanwhile). */
+void	plan_model_foreach_slice(const struct plan_model *,
+	    void (*)(const char *ns, const char *name, void *), void *);
+
 /*
  * The endpoints of one service port for one family: every slice of the
  * Service with that address type, the slice port with the same name and
@@ -119,6 +123,9 @@ int	plan_model_endpoints(const struct plan_model *,
 	    uint8_t family,
 	    struct plan_ep_buf *buf);
 void	plan_ep_buf_free(struct plan_ep_buf *);
+
+/* Something every Service depends on changed (the node's addresses). */
+void	plan_model_mark_all(struct plan_model *);
 
 /* Dirty Services since the last plan_model_dirty_clear(). */
 int	plan_model_all_dirty(const struct plan_model *);

@@ -1,8 +1,10 @@
 /*
  * Unit tests for planner/plan_diff.c: a first sync from an empty or a
  * dumped kernel, no-op resyncs, the 1-3 operations one change implies at
- * 1,000 and at 10,000 services x 5 endpoints, graceful termination (TCP
- * weight 0 then delete; UDP at once), excludeCIDRs, failed ops retried.
+ * 1,000 and at 10,000 services x 5 endpoints, graceful termination (spec
+ * §5: a removed TCP server to weight 0, deleted once a later dump counts
+ * it idle; a draining one wanted again deleted and re-added; UDP at once),
+ * excludeCIDRs, failed ops retried.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -53,6 +55,19 @@ count_kind(const struct sink *s, uint8_t kind)
 		if (s->ops[i].kind == kind)
 			n++;
 	return n;
+}
+
+static int
+has_rs_op(const struct sink *s, uint8_t kind, const struct rec_addr *a,
+    uint32_t weight)
+{
+	size_t i;
+
+	for (i = 0; i < s->n && i < MAX_OPS; i++)
+		if (s->ops[i].kind == kind && s->ops[i].u.rs.weight == weight &&
+		    plan_addr_eq(&s->ops[i].u.rs.addr, a))
+			return 1;
+	return 0;
 }
 
 static struct rec_addr
@@ -122,7 +137,9 @@ test_scale(int n, struct sink *s)
 	struct plan_config c;
 	struct plan_model *m = plan_model_new("node-none");
 	struct plan_diff *d;
+	struct plan_diff_sink k = { collect, s };
 	struct pa_vs_key vk;
+	struct rec_addr olda, newa;
 	long r;
 	int i;
 
@@ -135,39 +152,76 @@ test_scale(int n, struct sink *s)
 	is(r, 1 + 17 + 11 + 9L * n, "%d: first sync from an empty kernel", n);
 	is(count_kind(s, PA_OP_RS_ENSURE), (size_t)5 * n, "%d: real servers",
 	    n);
-	ok(s->ops[29].kind == PA_OP_VS_ENSURE, "%d: device, sets and chains "
-	    "come first", n);
+	ok(s->ops[29].kind == PA_OP_ADDR_ADD &&
+	    s->ops[29 + n - 1].kind == PA_OP_ADDR_ADD &&
+	    s->ops[29 + n].kind == PA_OP_VS_ENSURE, "%d: device, sets and "
+	    "chains come first, then the addresses, then the services", n);
 	is(sync_ops(d, m, s), 0, "%d: nothing changed, nothing emitted", n);
 
+	/*
+	 * Spec §5 step 4: kube-proxy deletes a removed TCP real server at
+	 * once only if its live count is 0.  The count known here predates
+	 * the change, so the removed one drains at weight 0 and the daemon
+	 * asks for a dump in the same batch: one change = 2 ops (+ the dump
+	 * request), then 1 delete once that dump shows it idle.
+	 */
+	memset(&vk, 0, sizeof(vk));
+	vk.protocol = REC_PROTO_TCP;
+	vk.port = 80;
 	put_service(m, n / 2, 0, 50);
 	is(sync_ops(d, m, s), 2, "%d: one endpoint replaced: two ops", n);
 	ok(s->n == 2 && s->ops[0].kind == PA_OP_RS_ENSURE &&
-	    s->ops[1].kind == PA_OP_RS_DEL, "%d: add the new, delete the old "
-	    "(no connections)", n);
-
-	/* The old one comes back while the new one has connections. */
-	memset(&vk, 0, sizeof(vk));
+	    s->ops[0].u.rs.weight == 1 && s->ops[1].kind == PA_OP_RS_WEIGHT &&
+	    s->ops[1].u.rs.weight == 0, "%d: add the new, the old one to "
+	    "weight 0 (its live count is unknown)", n);
 	vk.addr = s->ops[0].u.rs.vs.addr;
-	vk.protocol = REC_PROTO_TCP;
-	vk.port = 80;
-	plan_diff_rs_conns(d, &vk, &s->ops[0].u.rs.addr, 8080, 3);
+	newa = s->ops[0].u.rs.addr;
+	olda = s->ops[1].u.rs.addr;
+	is(plan_diff_nterminating(d), 1, "%d: the old one is draining", n);
+	is(plan_diff_nuncounted(d), 1, "%d: ... and needs a dump", n);
+	s->n = 0;
+	is(plan_diff_reap(d, &k), 0, "%d: not deleted on the count of an "
+	    "older dump", n);
+	plan_diff_rs_conns(d, &vk, &olda, 8080, 0);
+	is(plan_diff_nuncounted(d), 0, "%d: the dump counted it", n);
+	s->n = 0;
+	ok(plan_diff_reap(d, &k) == 1 && s->ops[0].kind == PA_OP_RS_DEL &&
+	    plan_addr_eq(&s->ops[0].u.rs.addr, &olda), "%d: the dump shows "
+	    "it idle: deleted", n);
+	is(plan_diff_nterminating(d), 0, "%d: none draining", n);
+	is(sync_ops(d, m, s), 0, "%d: then quiet", n);
+
+	/* The old one comes back; the new one has connections. */
 	put_service(m, n / 2, 0, 0);
 	is(sync_ops(d, m, s), 2, "%d: endpoint back: two ops", n);
 	ok(s->n == 2 && s->ops[0].kind == PA_OP_RS_ENSURE &&
-	    s->ops[1].kind == PA_OP_RS_WEIGHT && s->ops[1].u.rs.weight == 0,
-	    "%d: TCP with connections goes to weight 0", n);
-	is(plan_diff_nterminating(d), 1, "%d: one terminating", n);
-	{
-		struct plan_diff_sink k = { collect, s };
-		struct rec_addr term = s->ops[1].u.rs.addr;
+	    plan_addr_eq(&s->ops[0].u.rs.addr, &olda) &&
+	    s->ops[1].kind == PA_OP_RS_WEIGHT && s->ops[1].u.rs.weight == 0 &&
+	    plan_addr_eq(&s->ops[1].u.rs.addr, &newa),
+	    "%d: add the old, the new one to weight 0", n);
+	plan_diff_rs_conns(d, &vk, &newa, 8080, 3);
+	s->n = 0;
+	is(plan_diff_reap(d, &k), 0, "%d: a dump shows connections: kept", n);
 
-		s->n = 0;
-		is(plan_diff_reap(d, &k), 0, "%d: still connected: kept", n);
-		plan_diff_rs_conns(d, &vk, &term, 8080, 0);
-		s->n = 0;
-		is(plan_diff_reap(d, &k), 1, "%d: drained: deleted", n);
-		ok(s->ops[0].kind == PA_OP_RS_DEL, "%d: RS_DEL", n);
-	}
+	/* Spec §5 step 3: a draining server wanted again is cut, re-added. */
+	put_service(m, n / 2, 0, 50);
+	is(sync_ops(d, m, s), 3, "%d: draining one wanted again: three ops",
+	    n);
+	ok(s->n == 3 && s->ops[0].kind == PA_OP_RS_DEL &&
+	    plan_addr_eq(&s->ops[0].u.rs.addr, &newa) &&
+	    s->ops[1].kind == PA_OP_RS_ENSURE && s->ops[1].u.rs.weight == 1 &&
+	    plan_addr_eq(&s->ops[1].u.rs.addr, &newa) &&
+	    s->ops[2].kind == PA_OP_RS_WEIGHT && s->ops[2].u.rs.weight == 0 &&
+	    plan_addr_eq(&s->ops[2].u.rs.addr, &olda),
+	    "%d: deleted and re-added at weight 1; the other to weight 0", n);
+	is(plan_diff_nterminating(d), 1, "%d: one draining", n);
+	plan_diff_rs_conns(d, &vk, &olda, 8080, 2);
+	s->n = 0;
+	is(plan_diff_reap(d, &k), 0, "%d: still connected: kept", n);
+	plan_diff_rs_conns(d, &vk, &olda, 8080, 0);
+	s->n = 0;
+	ok(plan_diff_reap(d, &k) == 1 && s->ops[0].kind == PA_OP_RS_DEL,
+	    "%d: drained: deleted", n);
 	is(plan_diff_nterminating(d), 0, "%d: none terminating", n);
 
 	plan_model_svc_delete(m, "ns0", "svc-0");
@@ -208,6 +262,8 @@ test_kernel_preload(struct sink *s)
 	struct plan_rs rs[2];
 	struct rec_prefix ex;
 	struct pa_set_entry pe;
+	struct pa_vs_key vk;
+	struct plan_diff_sink k = { collect, s };
 	struct rec_addr stale_addr = ip("10.96.200.1");
 
 	plan_config_init(&c);
@@ -248,12 +304,34 @@ test_kernel_preload(struct sink *s)
 	sync_ops(d, m, s);
 	is(count_kind(s, PA_OP_VS_ENSURE), 0, "matching VS kept as it is");
 	is(count_kind(s, PA_OP_VS_DEL), 1, "stale VS deleted, excluded kept");
-	is(count_kind(s, PA_OP_RS_WEIGHT), 1, "weight-0 leftover reset to 1");
+	/* Spec §5 step 3, first sync: a desired weight-0 server back to 1. */
+	is(count_kind(s, PA_OP_RS_WEIGHT), 2, "two weight changes");
+	ok(has_rs_op(s, PA_OP_RS_WEIGHT, &rs[0].addr, 1),
+	    "weight-0 leftover reset to 1");
+	/* Step 4: a stale TCP server drains until a dump counts it idle. */
+	ok(has_rs_op(s, PA_OP_RS_WEIGHT, &rs[1].addr, 0),
+	    "stale real server drains at weight 0");
 	is(count_kind(s, PA_OP_RS_ENSURE), 4, "four missing real servers");
-	is(count_kind(s, PA_OP_RS_DEL), 1, "stale real server deleted");
+	is(count_kind(s, PA_OP_RS_DEL), 0, "stale real server not deleted "
+	    "on an old count");
 	is(count_kind(s, PA_OP_ADDR_DEL), 1, "stale address removed");
 	is(count_kind(s, PA_OP_SET_ADD), 1, "CLUSTER-IP member already there");
 	is(sync_ops(d, m, s), 0, "then quiet");
+	memset(&vk, 0, sizeof(vk));
+	vk.addr = vs.addr = ip("10.96.0.1");
+	vk.protocol = REC_PROTO_TCP;
+	vk.port = 80;
+	/* The next dump: the stale one at weight 0, idle. */
+	rs[0].weight = 1;
+	rs[1].weight = 0;
+	vs.n_rs = 2;
+	plan_diff_kernel_begin(d);
+	plan_diff_kernel_vs(d, &vs);
+	plan_diff_rs_conns(d, &vk, &rs[1].addr, 8080, 0);
+	s->n = 0;
+	ok(plan_diff_reap(d, &k) == 1 && s->ops[0].kind == PA_OP_RS_DEL &&
+	    plan_addr_eq(&s->ops[0].u.rs.addr, &rs[1].addr),
+	    "stale real server deleted once a dump shows it idle");
 	plan_diff_free(d);
 	plan_model_free(m);
 }
@@ -284,8 +362,18 @@ test_failures(struct sink *s)
 	r = sync_ops(d, m, s);
 	s->fail_at = 0;
 	is(r, -1, "a sink that stops ends the sync");
+	/*
+	 * The first op was the draining old server's delete (it is wanted
+	 * again: cut and re-added, spec §5 step 3); nothing was emitted, so
+	 * the next sync emits all three: delete, re-add, new one to 0.
+	 */
 	r = sync_ops(d, m, s);
-	is(r, 2, "the next sync emits what was left");
+	ok(r == 3 && s->ops[0].kind == PA_OP_RS_DEL &&
+	    s->ops[1].kind == PA_OP_RS_ENSURE && s->ops[1].u.rs.weight == 1 &&
+	    plan_addr_eq(&s->ops[0].u.rs.addr, &s->ops[1].u.rs.addr) &&
+	    s->ops[2].kind == PA_OP_RS_WEIGHT && s->ops[2].u.rs.weight == 0 &&
+	    plan_addr_eq(&s->ops[2].u.rs.addr, &failed.u.rs.addr),
+	    "the next sync emits what was left");
 	plan_diff_free(d);
 	plan_model_free(m);
 }
