@@ -16,6 +16,8 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +76,9 @@ struct watch_http {
 	int			 keepcnt;
 	unsigned int		 user_timeout_ms;
 	char			*token;		/* current bearer token */
+	int			 token_dirfd;	/* -1, or the token file's dir */
+	char			*token_name;	/* its name in token_dirfd */
+	struct curl_slist	*resolve;	/* pinned addresses, or NULL */
 	struct stat		 token_st;	/* of token_file when read */
 	time_t			 token_read;	/* monotonic seconds */
 	int			 token_stale;
@@ -216,7 +221,24 @@ http_sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
-/* Reads the token file if it changed (or must be checked again). */
+/*
+ * Opens the token file: through the directory descriptor when the owner
+ * gave one (watch_http_token_at: the sandboxed daemon), else by path.
+ */
+static int
+http_token_open(struct watch_http *h)
+{
+	if (h->token_dirfd != -1)
+		return openat(h->token_dirfd, h->token_name,
+		    O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return open(h->conn->token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
+/*
+ * Reads the token file if it changed (or must be checked again).  The
+ * file is opened and fstat'ed, never stat'ed by name, so the same calls
+ * work inside the watcher's sandbox.
+ */
 static void
 http_token_refresh(struct watch_http *h)
 {
@@ -233,8 +255,10 @@ http_token_refresh(struct watch_http *h)
 	if (h->token != NULL && !h->token_stale &&
 	    http_now() - h->token_read < WATCH_HTTP_TOKEN_RECHECK_S)
 		return;
-	if (stat(path, &st) == -1) {
+	if ((fd = http_token_open(h)) == -1 || fstat(fd, &st) == -1) {
 		log_warn("token file %s", path);
+		if (fd != -1)
+			close(fd);
 		return;
 	}
 	if (h->token != NULL && !h->token_stale &&
@@ -243,11 +267,8 @@ http_token_refresh(struct watch_http *h)
 	    st.st_size == h->token_st.st_size &&
 	    st.st_mtim.tv_sec == h->token_st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == h->token_st.st_mtim.tv_nsec) {
+		close(fd);
 		h->token_read = http_now();
-		return;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("token file %s", path);
 		return;
 	}
 	while (len < sizeof(buf) - 1) {
@@ -284,6 +305,103 @@ http_token_refresh(struct watch_http *h)
 	h->token_st = st;
 	h->token_read = http_now();
 	h->token_stale = 0;
+}
+
+int
+watch_http_token_at(struct watch_http *h, int dirfd, const char *name)
+{
+	char *n;
+
+	if ((n = strdup(name)) == NULL)
+		return -1;
+	free(h->token_name);
+	h->token_name = n;
+	h->token_dirfd = dirfd;
+	return 0;
+}
+
+/*
+ * Resolves the server's host now and hands the addresses to curl
+ * (CURLOPT_RESOLVE), so that no request needs the resolver (its thread,
+ * /etc/resolv.conf, sockets to a DNS server) later.  An address literal
+ * needs nothing.
+ */
+int
+watch_http_pin(struct watch_http *h, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	CURLU *u = NULL;
+	char *host = NULL, *port = NULL, *entry = NULL;
+	char addr[INET6_ADDRSTRLEN + 2], list[512];
+	unsigned char tmp[16];
+	size_t len = 0;
+	int rc = -1, gai;
+
+	if ((u = curl_url()) == NULL ||
+	    curl_url_set(u, CURLUPART_URL, h->conn->server, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK) {
+		http_err(err, errlen, "server \"%s\": not a URL",
+		    h->conn->server);
+		goto out;
+	}
+	if (host[0] == '[' || inet_pton(AF_INET, host, tmp) == 1) {
+		rc = 0;
+		goto out;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
+		http_err(err, errlen, "cannot resolve %s: %s", host,
+		    gai_strerror(gai));
+		goto out;
+	}
+	list[0] = '\0';
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		const void *a = ai->ai_family == AF_INET ?
+		    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr :
+		    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+
+		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    inet_ntop(ai->ai_family, a, addr + 1,
+		    sizeof(addr) - 2) == NULL)
+			continue;
+		if (ai->ai_family == AF_INET6) {
+			addr[0] = '[';
+			strcat(addr, "]");
+		}
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		    len ? "," : "", ai->ai_family == AF_INET6 ? addr :
+		    addr + 1);
+		if (len >= sizeof(list) - INET6_ADDRSTRLEN - 4)
+			break;
+	}
+	if (list[0] == '\0') {
+		http_err(err, errlen, "%s has no usable address", host);
+		goto out;
+	}
+	if (asprintf(&entry, "%s:%s:%s", host, port, list) == -1) {
+		entry = NULL;
+		goto out;
+	}
+	curl_slist_free_all(h->resolve);
+	if ((h->resolve = curl_slist_append(NULL, entry)) == NULL)
+		goto out;
+	log_info("apiserver %s pinned to %s", host, list);
+	rc = 0;
+out:
+	if (rc == -1 && err != NULL && err[0] == '\0')
+		http_err(err, errlen, "resolving the server: %s",
+		    strerror(errno));
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(entry);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 void
@@ -402,6 +520,7 @@ watch_http_new(struct event_base *base, const struct watch_conn *conn,
 	}
 	h->base = base;
 	h->conn = conn;
+	h->token_dirfd = -1;
 	TAILQ_INIT(&h->reqs);
 	watch_http_set_keepalive(h, WATCH_HTTP_KEEPIDLE_S,
 	    WATCH_HTTP_KEEPINTVL_S, WATCH_HTTP_KEEPCNT,
@@ -478,6 +597,8 @@ watch_http_free(struct watch_http *h)
 	if (h->watchdog != NULL)
 		event_free(h->watchdog);
 	curl_slist_free_all(h->connect_to);
+	curl_slist_free_all(h->resolve);
+	free(h->token_name);
 	free(h->base_url);
 	if (h->token != NULL) {
 		explicit_bzero(h->token, strlen(h->token));
@@ -596,6 +717,8 @@ http_set_tls(struct watch_http *h, CURL *e)
 		rc |= curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
 	if (h->connect_to != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_CONNECT_TO, h->connect_to);
+	if (h->resolve != NULL)
+		rc |= curl_easy_setopt(e, CURLOPT_RESOLVE, h->resolve);
 	return rc == CURLE_OK ? 0 : -1;
 }
 

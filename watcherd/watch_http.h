@@ -97,6 +97,20 @@ void	watch_http_cancel(struct watch_req *);
 void	watch_http_set_keepalive(struct watch_http *, unsigned idle_s,
 	    unsigned intvl_s, unsigned cnt, unsigned user_timeout_ms);
 
+/*
+ * From now on the token file is opened as name relative to the directory
+ * descriptor dirfd (borrowed; opened before a sandbox), not by its path.
+ * 0 or -1.
+ */
+int	watch_http_token_at(struct watch_http *, int dirfd, const char *name);
+
+/*
+ * Resolves the server's host name now (before a sandbox) and pins the
+ * addresses for every later request (CURLOPT_RESOLVE); nothing for an
+ * address literal.  0, or -1 with a message in err.
+ */
+int	watch_http_pin(struct watch_http *, char *err, size_t errlen);
+
 /* Forces the token file to be read again before the next request. */
 void	watch_http_token_invalidate(struct watch_http *);
 
