@@ -13,6 +13,11 @@ start_kipvs --heartbeat-ms 100 --log-level debug --restart-min-ms 50 \
     --restart-storm-window-ms 60000
 wait_for 10 all_up
 ok $? "three children up"
+# The kills start from a synced set: the watcher's snapshot went to the
+# planner and the first sync was applied.
+wait_for 10 first_sync "$(child_pid kipvs-planner)"
+ok $? "first sync applied"
+SNAP='info: link watcher: snapshot [0-9]* complete: 2 services, 1 slices, 1 nodes$'
 
 now_ms() { date +%s%3N; }
 hb() {	# hb PROC LINK PEERPID
@@ -30,6 +35,7 @@ for name in kipvs-watcherd kipvs-planner kipvs-applierd; do
 	P0=$(child_pid kipvs-planner)
 	A0=$(child_pid kipvs-applierd)
 	old=$(child_pid "$name")
+	mark=$(log_mark)
 	t0=$(now_ms)
 	kill -KILL "$old"
 	# The first restart's delay is at most 50 ms; exec and sandbox take
@@ -54,27 +60,38 @@ for name in kipvs-watcherd kipvs-planner kipvs-applierd; do
 	kipvs-watcherd)
 		wait_for 5 hb kipvs-planner watcher "$new"
 		ok $? "planner gets heartbeats from the new watcher"
-		snap() {
-			[ "$(grep -c "kipvs-planner\[$P\]: info: link watcher: snapshot 1 complete" "$LOG")" -ge 2 ]
-		}
+		snap() { after "$mark" | grep -q "^kipvs-planner\[$P\]: $SNAP"; }
 		wait_for 5 snap
 		ok $? "the new watcher's snapshot reached the same planner"
+		wait_for 5 grep -Eq "^kipvs-watcherd\[$new\]: info: link planner: status flags 0x[1357], 2 services," "$LOG"
+		ok $? "the planner sent its status to the new watcher"
 		;;
 	kipvs-planner)
 		wait_for 5 hb kipvs-watcherd planner "$new"
 		ok $? "watcher gets heartbeats from the new planner"
 		wait_for 5 hb kipvs-applierd planner "$new"
 		ok $? "applier gets heartbeats from the new planner"
-		wait_for 5 grep -q "kipvs-planner\[$new\]: info: link watcher: snapshot [0-9]* complete" "$LOG"
+		wait_for 5 grep -q "^kipvs-planner\[$new\]: $SNAP" "$LOG"
 		ok $? "the new planner got a snapshot from the watcher"
-		wait_for 5 grep -q "kipvs-planner\[$new\]: info: link applier: dump [0-9]* complete" "$LOG"
+		wait_for 5 grep -q "^kipvs-planner\[$new\]: info: link applier: dump [0-9]* complete" "$LOG"
 		ok $? "the new planner got a dump from the applier"
+		wait_for 5 first_sync "$new"
+		ok $? "the new planner's first sync was answered by the applier"
+		st() { after "$mark" | grep -Eq "^kipvs-watcherd\[$W\]: info: link planner: status flags 0x[1357], 2 services,"; }
+		wait_for 5 st
+		ok $? "the watcher got the new planner's status"
 		;;
 	kipvs-applierd)
 		wait_for 5 hb kipvs-planner applier "$new"
 		ok $? "planner gets heartbeats from the new applier"
-		wait_for 5 grep -q "kipvs-applierd\[$new\]: info: link planner: batch [0-9]*: 1 results sent" "$LOG"
-		ok $? "the planner resent its batch to the new applier"
+		# Level-triggered: a new applier dumps the kernel's state to
+		# the planner, which takes it as what is known.
+		dump() {
+			after "$mark" | sed -n "/^kipvs-planner\[$P\]: info: link applier: up, peer pid $new,/,\$p" |
+			    grep -q "^kipvs-planner\[$P\]: info: link applier: dump [0-9]* complete"
+		}
+		wait_for 5 dump
+		ok $? "the new applier's dump reached the same planner"
 		;;
 	esac
 	wait_for 5 hb kipvs "${name#kipvs-}" "$new" ||
@@ -110,7 +127,9 @@ ok $? "restart storm: kipvs exits 1 after $kills kills (status $rc)"
 ok $? "restart storm: not before the threshold ($kills kills)"
 grep -q 'restart storm: planner' "$LOG"
 ok $? "restart storm: reported in the log"
-wait_for 3 bash -c "! pgrep -u $W_ID,$P_ID,$A_ID -x 'kipvs-(watcherd|planner|applierd)'"
+# In this namespace: other tests on the machine may run daemons under
+# the same numeric accounts.
+wait_for 3 bash -c "! pgrep --ns $$ --nslist net -u $W_ID,$P_ID,$A_ID -x 'kipvs-(watcherd|planner|applierd)'"
 ok $? "restart storm: no daemon left running"
 ! ps -eo stat=,ppid= | awk -v k="$K" '$2 == k && $1 ~ /^Z/' | grep -q .
 ok $? "restart storm: no zombies left"

@@ -1,6 +1,6 @@
-# Shared by tests/watch/*.t: a throwaway CA and server certificate, the test
-# apiserver (tests/apiserver/apiserver.py) on 127.0.0.1, a kubeconfig for
-# it, and helpers to drive watch_driver and assert on both sides.
+# Shared by tests/watch/*.t: the test apiserver with its certificates and
+# kubeconfig (tests/lib/apiserver.sh), and helpers to drive watch_driver
+# and assert on both sides.
 #
 # Source it from the repository root after `cd "$(dirname "$0")/../.."`.
 #
@@ -8,9 +8,10 @@
 
 B=${B:-build}
 DRIVER=$B/tests/helpers/watch_driver
-TOKEN=test-token-$$
 W=$(mktemp -d /tmp/kipvs-watch.XXXXXX)
-API_PID=
+# The apiserver's files (certificates, kubeconfig) live in $W too.
+API_DIR=$W
+. tests/lib/apiserver.sh
 DRV_PID=
 n=0
 failed=0
@@ -50,73 +51,6 @@ need_tools() {
 	command -v openssl >/dev/null || skip_all "openssl not installed"
 	command -v curl >/dev/null || skip_all "curl not installed"
 	[ -x "$DRIVER" ] || skip_all "$DRIVER not built"
-}
-
-# Test certificates, made fresh for every run (never committed).
-make_certs() {
-	local ext=$W/ext.cnf
-	printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:kubernetes.default.svc" \
-	    "basicConstraints=CA:FALSE" "extendedKeyUsage=serverAuth" >"$ext"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$W/ca.key" -out "$W/ca.crt" -days 1 \
-	    -subj /CN=kipvs-test-ca 2>/dev/null &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-	    -keyout "$W/server.key" -out "$W/server.csr" \
-	    -subj /CN=kube-apiserver 2>/dev/null &&
-	openssl x509 -req -in "$W/server.csr" -CA "$W/ca.crt" \
-	    -CAkey "$W/ca.key" -CAcreateserial -out "$W/server.crt" -days 1 \
-	    -extfile "$ext" 2>/dev/null
-}
-
-# start_api [extra apiserver args]: sets API (https URL) and CTL (http URL).
-start_api() {
-	make_certs || { echo "Bail out! cannot make test certificates"; exit 1; }
-	python3 tests/apiserver/apiserver.py --cert "$W/server.crt" \
-	    --key "$W/server.key" --token "$TOKEN" --ports-file "$W/ports" \
-	    --fixtures tests/apiserver/fixtures.json "$@" \
-	    2>"$W/apiserver.err" &
-	API_PID=$!
-	local i
-	for i in $(seq 100); do
-		[ -s "$W/ports" ] && break
-		sleep 0.1
-	done
-	[ -s "$W/ports" ] || { echo "Bail out! apiserver did not start"; \
-	    cat "$W/apiserver.err" >&2; exit 1; }
-	read -r api_port ctl_port <"$W/ports"
-	API=https://127.0.0.1:$api_port
-	CTL=http://127.0.0.1:$ctl_port
-	write_kubeconfig "$W/kubeconfig"
-}
-
-write_kubeconfig() {	# write_kubeconfig FILE [token]
-	cat >"$1" <<EOK
-apiVersion: v1
-kind: Config
-current-context: test
-clusters:
-- name: test
-  cluster:
-    server: $API
-    certificate-authority: $W/ca.crt
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: kipvs
-users:
-- name: kipvs
-  user:
-    token: ${2:-$TOKEN}
-EOK
-}
-
-ctl() {	# ctl PATH [JSON]: POST (or GET without JSON) to the control port
-	if [ $# -ge 2 ]; then
-		curl -sS -X POST --data-binary "$2" "$CTL$1"
-	else
-		curl -sS "$CTL$1"
-	fi
 }
 
 # start_driver ARGS...: runs watch_driver in the background, output in
