@@ -1,22 +1,28 @@
 /*
  * kipvs-render: what kipvs would program on a node, computed offline and
  * without privilege from a file of API objects (`kubectl get
- * svc,endpointslices,nodes -A -o json`).  `kipvs render ...` execs this.
+ * svc,endpointslices,nodes -A -o json`) or from one list of each kind
+ * from a live cluster (--kubeconfig).  `kipvs render ...` execs this.
  *
- * It uses the same converters as the watcher (watcherd/watch_json.c) and
- * the same model and rules as the planner; docs/render.md is the manual.
+ * It uses the same converters as the watcher (watcherd/watch_json.c), the
+ * watcher's client for --kubeconfig (watch_kubeconfig, watch_http and
+ * watch_api in its list_once mode: no watch, no retry) and the same model
+ * and rules as the planner; docs/render.md is the manual.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "config.h"
@@ -26,7 +32,10 @@
 #include "planner/plan_ipvsfile.h"
 #include "planner/plan_model.h"
 #include "planner/plan_render.h"
+#include "watcherd/watch_api.h"
+#include "watcherd/watch_http.h"
 #include "watcherd/watch_json.h"
+#include "watcherd/watch_kubeconfig.h"
 
 #define RENDER_MAX_FILE		(256u * 1024 * 1024)
 #define RENDER_MAX_LIST		64
@@ -41,6 +50,7 @@ enum render_out {
 
 struct render_opts {
 	const char	*objects;
+	const char	*kubeconfig;
 	const char	*current_ipvs;
 	const char	*proxy_name;
 	int		 outputs;
@@ -104,6 +114,7 @@ render_usage(FILE *f)
 {
 	fputs(
 "usage: kipvs render --objects FILE|- [options]\n"
+"       kipvs render --kubeconfig FILE [options]\n"
 "\n"
 "Print, without any privilege and without touching the kernel, what kipvs\n"
 "(kube-proxy --proxy-mode=ipvs semantics) would program on one node.\n"
@@ -112,8 +123,11 @@ render_usage(FILE *f)
 "                              nodes -A -o json` output (a v1 List; a\n"
 "                              ServiceList, EndpointSliceList or NodeList,\n"
 "                              or one object, works too); - is stdin\n"
-"  --kubeconfig FILE           render from a live cluster (not supported\n"
-"                              yet)\n"
+"  --kubeconfig FILE           instead of --objects: list Services,\n"
+"                              EndpointSlices and this node's Node once\n"
+"                              from the cluster of the current context\n"
+"                              (HTTPS, verified; token or client\n"
+"                              certificate), with the watcher's selectors\n"
 "  --hostname-override NAME    this node's name (default: the host name,\n"
 "                              lower-cased); endpoints on it are local\n"
 "  --node-ip IP[,IP...]        an address on the node's interfaces other\n"
@@ -152,7 +166,8 @@ render_usage(FILE *f)
 "\n"
 "Malformed objects are skipped one by one with a message on stderr naming\n"
 "them; everything else renders.  Exit status: 0 on success (also when\n"
-"objects were skipped), 1 on an input or output error, 2 on a usage error.\n",
+"objects were skipped), 1 on an input or output error (also a failed\n"
+"request to the cluster), 2 on a usage error.\n",
 	    f);
 }
 
@@ -372,11 +387,8 @@ render_parse_args(int argc, char *argv[], struct render_opts *o)
 			o->objects = optarg;
 			break;
 		case OPT_KUBECONFIG:
-			fprintf(stderr, "kipvs render: --kubeconfig: rendering "
-			    "from a live cluster is not supported yet; use "
-			    "--objects with `kubectl get svc,endpointslices,"
-			    "nodes -A -o json`\n");
-			return 2;
+			o->kubeconfig = optarg;
+			break;
 		case OPT_HOSTNAME:
 			if (render_name(o, optarg) == -1)
 				return render_usage_error("--hostname-override "
@@ -479,8 +491,13 @@ render_parse_args(int argc, char *argv[], struct render_opts *o)
 	if (optind < argc)
 		return render_usage_error("unexpected argument '%s'",
 		    argv[optind]);
-	if (o->objects == NULL)
-		return render_usage_error("%s", "--objects FILE|- is required");
+	if (o->objects != NULL && o->kubeconfig != NULL)
+		return render_usage_error("%s", "--objects and --kubeconfig "
+		    "are mutually exclusive: render from a file or from a "
+		    "cluster");
+	if (o->objects == NULL && o->kubeconfig == NULL)
+		return render_usage_error("%s", "--objects FILE|- or "
+		    "--kubeconfig FILE is required");
 	if (o->cfg.node_name[0] == '\0') {
 		if (gethostname(host, sizeof(host)) == -1)
 			host[0] = '\0';
@@ -555,9 +572,15 @@ struct render_counts {
 	size_t		 invalid;
 };
 
+/*
+ * Converts one object and adds it to the model.  list and idx say where it
+ * came from ("items" of --objects, or the name of a list from the cluster)
+ * for the message that skips it.
+ */
 static void
-render_item(const json_t *item, size_t idx, const char *kind,
-    struct render_opts *o, struct plan_model *m, struct render_counts *cnt)
+render_item(const json_t *item, const char *list, size_t idx,
+    const char *kind, struct render_opts *o, struct plan_model *m,
+    struct render_counts *cnt)
 {
 	char why[WATCH_JSON_WHY_MAX];
 	struct rec_service svc;
@@ -593,7 +616,7 @@ render_item(const json_t *item, size_t idx, const char *kind,
 		return;
 	}
 	if (r == WATCH_JSON_INVALID) {
-		log_warnx("skipping items[%zu]: %s", idx, why);
+		log_warnx("skipping %s[%zu]: %s", list, idx, why);
 		cnt->invalid++;
 	} else if (r == WATCH_JSON_SKIP) {
 		if (o->verbose)
@@ -603,9 +626,9 @@ render_item(const json_t *item, size_t idx, const char *kind,
 }
 
 static int
-render_load(struct render_opts *o, struct plan_model *m)
+render_load(struct render_opts *o, struct plan_model *m,
+    struct render_counts *cnt)
 {
-	struct render_counts cnt = { 0, 0, 0, 0 };
 	json_error_t err;
 	json_t *root, *items, *item, *k;
 	const char *listkind = NULL, *kind;
@@ -641,7 +664,7 @@ render_load(struct render_opts *o, struct plan_model *m)
 			json_decref(root);
 			return -1;
 		}
-		render_item(root, 0, listkind, o, m, &cnt);
+		render_item(root, "items", 0, listkind, o, m, cnt);
 	} else if (!json_is_array(items)) {
 		log_warnx("--objects %s: items is not an array", o->objects);
 		json_decref(root);
@@ -661,18 +684,149 @@ render_load(struct render_opts *o, struct plan_model *m)
 			    itemkind;
 			if (kind[0] == '\0') {
 				log_warnx("skipping items[%zu]: no kind", i);
-				cnt.invalid++;
+				cnt->invalid++;
 				continue;
 			}
-			render_item(item, i, kind, o, m, &cnt);
+			render_item(item, "items", i, kind, o, m, cnt);
 		}
 	}
 	json_decref(root);
-	if (o->verbose)
-		log_info("%zu services, %zu endpoint slices; %zu not proxied, "
-		    "%zu malformed", cnt.services, cnt.slices, cnt.skipped,
-		    cnt.invalid);
 	return 0;
+}
+
+/* --kubeconfig: the watcher's sink, fed by one list of each kind. */
+struct render_fetch {
+	struct render_opts	*o;
+	struct plan_model	*m;
+	struct render_counts	*cnt;
+	size_t			 idx[WATCH_RES_COUNT];
+};
+
+static void
+render_fetch_begin(void *arg, enum watch_res res)
+{
+	struct render_fetch *f = arg;
+
+	f->idx[res] = 0;
+}
+
+static void
+render_fetch_item(void *arg, enum watch_res res, json_t *obj)
+{
+	static const char *const kinds[WATCH_RES_COUNT] = {
+		[WATCH_RES_SERVICE] = "Service",
+		[WATCH_RES_SLICE] = "EndpointSlice",
+		[WATCH_RES_NODE] = "Node",
+	};
+	struct render_fetch *f = arg;
+
+	/* List items carry no kind: the list says what they are. */
+	render_item(obj, watch_res_name(res), f->idx[res]++, kinds[res],
+	    f->o, f->m, f->cnt);
+}
+
+static void
+render_fetch_end(void *arg, enum watch_res res, const char *rv)
+{
+	(void)arg;
+	(void)res;
+	(void)rv;
+}
+
+/* list_once starts no watch, so these are never called. */
+static void
+render_fetch_event(void *arg, enum watch_res res, enum watch_ev ev,
+    json_t *obj)
+{
+	(void)arg;
+	(void)res;
+	(void)ev;
+	(void)obj;
+}
+
+static void
+render_fetch_bookmark(void *arg, enum watch_res res, const char *rv)
+{
+	(void)arg;
+	(void)res;
+	(void)rv;
+}
+
+/*
+ * Lists Services, EndpointSlices and the own Node once from the cluster
+ * of the kubeconfig, with the watcher's selectors, connection rules and
+ * HTTP client, and converts each item as --objects does.
+ */
+static int
+render_fetch(struct render_opts *o, struct plan_model *m,
+    struct render_counts *cnt)
+{
+	struct render_fetch f;
+	struct watch_api_opts ao;
+	struct watch_sink sink;
+	struct watch_conn *conn;
+	struct event_base *base = NULL;
+	struct watch_http *http = NULL;
+	struct watch_api *api = NULL;
+	void (*oldpipe)(int);
+	char err[512];
+	int rc = -1;
+
+	if ((conn = watch_conn_new()) == NULL)
+		fatalx("out of memory");
+	if (watch_kubeconfig_load(conn, o->kubeconfig, NULL, err,
+	    sizeof(err)) == -1) {
+		log_warnx("--kubeconfig %s: %s", o->kubeconfig, err);
+		watch_conn_free(conn);
+		return -1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init");
+	/* A peer that closes the TLS connection must not kill us. */
+	oldpipe = signal(SIGPIPE, SIG_IGN);
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if ((http = watch_http_new(base, conn, err, sizeof(err))) == NULL) {
+		log_warnx("--kubeconfig %s: %s", o->kubeconfig, err);
+		goto out;
+	}
+	memset(&f, 0, sizeof(f));
+	f.o = o;
+	f.m = m;
+	f.cnt = cnt;
+	memset(&ao, 0, sizeof(ao));
+	ao.backoff_jitter_pct = UINT32_MAX;
+	ao.node_name = o->cfg.node_name;
+	ao.proxy_name = o->proxy_name;
+	ao.list_once = 1;
+	sink.begin = render_fetch_begin;
+	sink.item = render_fetch_item;
+	sink.end = render_fetch_end;
+	sink.event = render_fetch_event;
+	sink.bookmark = render_fetch_bookmark;
+	sink.arg = &f;
+	if ((api = watch_api_new(base, http, &ao, &sink)) == NULL)
+		fatalx("out of memory");
+	if (watch_api_start(api) == -1 ||
+	    event_base_dispatch(base) == -1) {
+		log_warnx("cannot run the event loop");
+		goto out;
+	}
+	if (!watch_api_synced(api)) {
+		log_warnx("cannot list the objects from %s (--kubeconfig %s, "
+		    "context %s)", conn->server, o->kubeconfig,
+		    conn->context != NULL ? conn->context : "-");
+		goto out;
+	}
+	rc = 0;
+out:
+	watch_api_free(api);
+	watch_http_free(http);
+	event_base_free(base);
+	watch_conn_free(conn);
+	curl_global_cleanup();
+	signal(SIGPIPE, oldpipe);
+	return rc;
 }
 
 static int
@@ -753,6 +907,7 @@ main(int argc, char *argv[])
 	struct plan_desired d4, d6;
 	const struct plan_desired *ds[2];
 	struct plan_ipvs_table cur, after;
+	struct render_counts cnt = { 0, 0, 0, 0 };
 	size_t nd = 0;
 	int rc, status = 1;
 
@@ -767,7 +922,14 @@ main(int argc, char *argv[])
 	m = plan_model_new(o.cfg.node_name);
 	if (m == NULL)
 		fatalx("out of memory");
-	if (render_load(&o, m) == -1 || render_current(&o, &cur) == -1)
+	if (o.kubeconfig != NULL ? render_fetch(&o, m, &cnt) == -1 :
+	    render_load(&o, m, &cnt) == -1)
+		goto out;
+	if (o.verbose)
+		log_info("%zu services, %zu endpoint slices; %zu not proxied, "
+		    "%zu malformed", cnt.services, cnt.slices, cnt.skipped,
+		    cnt.invalid);
+	if (render_current(&o, &cur) == -1)
 		goto out;
 	if (o.cfg.ipv4) {
 		if (plan_desired_build(&d4, &o.cfg, m) == -1)

@@ -16,7 +16,9 @@
  * an expired continue token → list again at once (with back-off if that
  * keeps happening); anything else (connection, TLS, timeout, 5xx, 401/403,
  * a broken stream) → exponential back-off with jitter, then retry the same
- * step; 429/503 with Retry-After → wait that long instead.
+ * step; 429/503 with Retry-After → wait that long instead.  With
+ * list_once (kipvs render) the last page ends the reflector and any
+ * failure ends the event loop.
  *
  * Lists are consistent reads (no resourceVersion), so the apiserver pages
  * them; resourceVersion=0 would be served whole from its watch cache with
@@ -177,13 +179,17 @@ refl_status_expired(const struct watch_http_result *res)
 	return expired;
 }
 
-/* A failed request: log it, then wait (back-off or Retry-After). */
+/*
+ * A failed request: log it, then wait (back-off or Retry-After).  With
+ * list_once there is no second attempt: the loop ends and the caller
+ * reports the failure.
+ */
 static void
 refl_fail(struct watch_refl *r, const char *what,
     const struct watch_http_result *res, const char *why)
 {
 	struct watch_api *api = r->api;
-	char msg[512];
+	char msg[512], reason[640];
 	uint32_t delay;
 
 	r->st.failures++;
@@ -192,24 +198,28 @@ refl_fail(struct watch_refl *r, const char *what,
 		refl_status_msg(res, msg, sizeof(msg));
 	if (res != NULL && res->status == 401)
 		watch_http_token_invalidate(api->http);
+	if (why != NULL)
+		snprintf(reason, sizeof(reason), "%s", why);
+	else if (res != NULL && res->status != 0 && res->status != 200)
+		snprintf(reason, sizeof(reason), "HTTP %ld%s", res->status,
+		    msg);
+	else
+		snprintf(reason, sizeof(reason), "%s", res != NULL ?
+		    res->errmsg : "failed");
+	if (api->o.list_once) {
+		log_warnx("%s: %s: %s", r->kind->name, what, reason);
+		event_base_loopbreak(api->base);
+		return;
+	}
 	if (res != NULL && (res->status == 429 || res->status == 503) &&
 	    res->retry_after_s >= 0) {
 		delay = (uint32_t)res->retry_after_s * 1000;
-		log_warnx("%s: %s: HTTP %ld%s; retrying after %ld s "
-		    "(Retry-After)", r->kind->name, what, res->status, msg,
-		    res->retry_after_s);
+		log_warnx("%s: %s: %s; retrying after %ld s (Retry-After)",
+		    r->kind->name, what, reason, res->retry_after_s);
 	} else {
 		delay = watch_backoff_next(&r->bo, arc4random());
-		if (why != NULL)
-			log_warnx("%s: %s: %s; retrying in %u ms",
-			    r->kind->name, what, why, delay);
-		else if (res != NULL && res->status != 0 && res->status != 200)
-			log_warnx("%s: %s: HTTP %ld%s; retrying in %u ms",
-			    r->kind->name, what, res->status, msg, delay);
-		else
-			log_warnx("%s: %s: %s; retrying in %u ms",
-			    r->kind->name, what, res != NULL ? res->errmsg :
-			    "failed", delay);
+		log_warnx("%s: %s: %s; retrying in %u ms", r->kind->name,
+		    what, reason, delay);
 	}
 	refl_schedule(r, delay);
 }
@@ -344,7 +354,7 @@ refl_list_done(void *arg, const struct watch_http_result *res)
 	r->state = REFL_IDLE;
 	if (res->curl_code != CURLE_OK || res->status != 200) {
 		refl_page_free(r);
-		if (res->status == 410 && had_cont &&
+		if (res->status == 410 && had_cont && !r->api->o.list_once &&
 		    refl_status_expired(res)) {
 			refl_relist(r, "continue token expired");
 			return;
@@ -375,6 +385,12 @@ refl_list_done(void *arg, const struct watch_http_result *res)
 	r->synced = 1;
 	r->expired_streak = 0;
 	watch_backoff_reset(&r->bo);
+	if (r->api->o.list_once) {
+		/* This reflector is done; the last one ends the loop. */
+		if (watch_api_synced(r->api))
+			event_base_loopbreak(r->api->base);
+		return;
+	}
 	refl_schedule(r, 0);
 }
 
@@ -664,7 +680,11 @@ refl_step(evutil_socket_t fd, short kind, void *arg)
 	rc = r->need_list ? refl_list_start(r) : refl_watch_start(r);
 	if (rc == -1) {
 		log_warn("%s: cannot start a request", r->kind->name);
-		refl_schedule(r, watch_backoff_next(&r->bo, arc4random()));
+		if (r->api->o.list_once)
+			event_base_loopbreak(r->api->base);
+		else
+			refl_schedule(r, watch_backoff_next(&r->bo,
+			    arc4random()));
 	}
 }
 

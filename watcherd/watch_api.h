@@ -81,6 +81,15 @@ struct watch_api_opts {
 	uint32_t	 min_watch_ms;	/* empty watch shorter: failure: 1000 */
 	size_t		 max_page_bytes; /* 64 MiB */
 	size_t		 max_event_bytes; /* 8 MiB */
+	/*
+	 * kipvs render: list every resource once, then stop.  No watch
+	 * follows, and a failed request is logged and not retried (no
+	 * back-off, no relist after an expired continue token).  The api
+	 * calls event_base_loopbreak() on its base when every list is
+	 * complete or at the first failure; watch_api_synced() then tells
+	 * which it was.
+	 */
+	int		 list_once;
 };
 
 #define WATCH_PAGE_LIMIT	500

@@ -52,7 +52,8 @@ check($st == 1 && $err =~ /bad\.json: line 1/, 'malformed JSON: exit 1',
     $err);
 ($st, $out, $err) = RenderCase::run($bin, '--objects', $objs,
     '--kubeconfig', "$tmp/kc");
-check($st == 2 && $err =~ /not supported yet/, '--kubeconfig: not yet', $err);
+check($st == 2 && $err =~ /mutually exclusive/,
+    "--objects with --kubeconfig: exit 2", $err);
 open($fh, '>', "$tmp/cur.ipvs") or die;
 print $fh "-A -t 10.0.0.1:80 -s rr\n-A -t 010.0.0.2:80 -s rr\n";
 close($fh);
