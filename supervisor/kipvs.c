@@ -20,6 +20,7 @@
 #include "config.h"
 #include "common/daemon.h"
 #include "common/kpconf.h"
+#include "common/kpconf_file.h"
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "ipc/proc.h"
@@ -66,6 +67,9 @@ usage(FILE *f)
 	    "  --restart-reset-ms N          uptime that resets it (60000)\n"
 	    "  --restart-storm-count N       restarts allowed (10) ...\n"
 	    "  --restart-storm-window-ms N   ... within (300000)\n"
+	    "  --config FILE                 a KubeProxyConfiguration; then\n"
+	    "                                only --hostname-override of\n"
+	    "                                kube-proxy's flags applies\n"
 	    "  --log-level LEVEL             error, warning, info, debug\n"
 	    "  --seccomp-debug               log forbidden syscalls, no kill\n"
 	    "  --version, --help\n"
@@ -100,6 +104,7 @@ split_args(int argc, char *argv[], const struct option *lo,
 	const struct option *o;
 	const struct daemon_flag *df;
 	struct kp_config kp;
+	const char *config = NULL;
 	char err[256];
 	int i, n = 1;
 
@@ -121,6 +126,14 @@ split_args(int argc, char *argv[], const struct option *lo,
 			if (o->has_arg == required_argument && !has_eq &&
 			    i + 1 < argc)
 				argv[n++] = argv[++i];
+		} else if (strcmp(a, "--config") == 0 ||
+		    strncmp(a, "--config=", 9) == 0) {
+			if (has_eq)
+				config = a + 9;
+			else if (i + 1 < argc)
+				config = argv[++i];
+			else
+				fatalx("--config needs a file");
 		} else if ((df = daemon_flag_find(daemon_applier_flags,
 		    a)) != NULL) {
 			conf->applier_args[conf->n_applier_args++] = a;
@@ -135,6 +148,26 @@ split_args(int argc, char *argv[], const struct option *lo,
 			argv[n++] = a;
 	}
 	argv[n] = NULL;
+	kpconf_defaults(&kp);
+	if (config != NULL) {
+		/*
+		 * kube-proxy's precedence: the file's settings, with only
+		 * --hostname-override and the flags the file has no field for
+		 * taken from the command line.  The daemons receive the result
+		 * as flags, so they parse one form only.
+		 */
+		if (kpconf_file_load(&kp, config, NULL, NULL, err,
+		    sizeof(err)) == -1 ||
+		    kpconf_file_merge(&kp, conf->n_kp_args, conf->kp_args,
+		    NULL, NULL, err, sizeof(err)) == -1)
+			fatalx("--config: %s", err);
+		free(conf->kp_args);
+		if ((conf->kp_args = kpconf_to_args(&kp,
+		    &conf->n_kp_args)) == NULL)
+			fatal("arguments");
+		log_debug("configuration from %s: %d flag(s) for the daemons",
+		    config, conf->n_kp_args);
+	}
 	/* A bad kube-proxy flag stops the parent, not three children. */
 	kpconf_defaults(&kp);
 	if (kpconf_parse(&kp, conf->n_kp_args, conf->kp_args, err,
