@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_desired.h"
 
 const struct plan_set_info plan_sets[PLAN_SET_COUNT] = {
@@ -256,7 +256,7 @@ plan_vs_cmp(const struct plan_vs *a, const struct plan_vs *b)
 		return a->proto == 0 ? 1 : -1;
 	if (a->proto == 0)
 		return a->fwmark < b->fwmark ? -1 : a->fwmark > b->fwmark;
-	c = plan_addr_cmp(&a->addr, &b->addr);
+	c = addr_cmp(&a->addr, &b->addr);
 	if (c != 0)
 		return c;
 	if (a->port != b->port)
@@ -293,7 +293,7 @@ static int
 pd_rs_cmp(const void *pa, const void *pb)
 {
 	const struct plan_rs *a = pa, *b = pb;
-	int c = plan_addr_cmp(&a->addr, &b->addr);
+	int c = addr_cmp(&a->addr, &b->addr);
 
 	if (c != 0)
 		return c;
@@ -317,7 +317,7 @@ static int
 pd_entry_cmp(const void *pa, const void *pb)
 {
 	const struct plan_set_entry *a = pa, *b = pb;
-	int c = plan_addr_cmp(&a->ip, &b->ip);
+	int c = addr_cmp(&a->ip, &b->ip);
 
 	if (c != 0)
 		return c;
@@ -325,7 +325,7 @@ pd_entry_cmp(const void *pa, const void *pb)
 		return a->port < b->port ? -1 : 1;
 	if (a->proto != b->proto)
 		return pd_proto_rank(a->proto) - pd_proto_rank(b->proto);
-	c = plan_addr_cmp(&a->ip2, &b->ip2);
+	c = addr_cmp(&a->ip2, &b->ip2);
 	if (c != 0)
 		return c;
 	return (int)a->plen - (int)b->plen;
@@ -334,14 +334,14 @@ pd_entry_cmp(const void *pa, const void *pb)
 static int
 pd_addr_qcmp(const void *a, const void *b)
 {
-	return plan_addr_cmp(a, b);
+	return addr_cmp(a, b);
 }
 
 static int
 pd_of_cmp(const void *pa, const void *pb)
 {
 	const struct plan_outfilter *a = pa, *b = pb;
-	int c = plan_addr_cmp(&a->ip, &b->ip);
+	int c = addr_cmp(&a->ip, &b->ip);
 
 	if (c != 0)
 		return c;
@@ -383,7 +383,7 @@ pd_nodeport_match_all(const struct plan_config *c, uint8_t family)
 		if (c->nodeport_cidrs[i].addr.family != family)
 			continue;
 		any = 1;
-		if (plan_prefix_is_zero(&c->nodeport_cidrs[i]))
+		if (prefix_is_zero(&c->nodeport_cidrs[i]))
 			return 1;
 	}
 	/* No CIDR of this family: kube-proxy falls back to the zero CIDR. */
@@ -407,14 +407,14 @@ pd_nodeips(struct plan_desired *d, const struct plan_config *c)
 	for (i = 0; i < c->n_node_ips; i++) {
 		const struct rec_addr *a = &c->node_ips[i];
 
-		if (a->family != d->family || plan_addr_is_loopback(a))
+		if (a->family != d->family || addr_is_loopback(a))
 			continue;
 		if (all) {
-			if (plan_addr_is_linklocal6(a))
+			if (addr_is_linklocal6(a))
 				continue;
 		} else {
 			for (in = 0, j = 0; j < c->n_nodeport_cidrs && !in; j++)
-				in = plan_prefix_contains(&c->nodeport_cidrs[j],
+				in = prefix_contains(&c->nodeport_cidrs[j],
 				    a);
 			if (!in)
 				continue;
@@ -436,7 +436,7 @@ pd_is_node_ip(const struct plan_config *c, const struct rec_addr *a)
 	size_t i;
 
 	for (i = 0; i < c->n_node_ips; i++)
-		if (plan_addr_eq(&c->node_ips[i], a))
+		if (addr_eq(&c->node_ips[i], a))
 			return 1;
 	return 0;
 }
@@ -454,7 +454,7 @@ pd_primary_ip(const struct plan_config *c, uint8_t family)
 
 	for (i = 0; i < c->n_node_ips; i++)
 		if (c->node_ips[i].family == family &&
-		    !plan_addr_is_loopback(&c->node_ips[i]))
+		    !addr_is_loopback(&c->node_ips[i]))
 			return c->node_ips[i];
 	memset(&a, 0, sizeof(a));
 	a.family = family;
@@ -707,7 +707,7 @@ pd_lb_source_ranges(struct plan_desired *d, const struct plan_config *c,
 		e.plen = r->plen;
 		if (pd_set_add(d, PLAN_SET_LOAD_BALANCER_SOURCE_CIDR, &e) == -1)
 			return -1;
-		if (plan_prefix_contains(r, &node))
+		if (prefix_contains(r, &node))
 			from_node = 1;
 	}
 	if (from_node) {
@@ -1009,7 +1009,7 @@ pd_excluded(const struct plan_config *c, const struct rec_addr *a)
 	size_t i;
 
 	for (i = 0; i < c->n_exclude_cidrs; i++)
-		if (plan_prefix_contains(&c->exclude_cidrs[i], a))
+		if (prefix_contains(&c->exclude_cidrs[i], a))
 			return 1;
 	return 0;
 }

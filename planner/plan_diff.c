@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_diff.h"
 
 /* --- fixed-key hash tables ----------------------------------------------- */
@@ -596,8 +596,8 @@ plan_diff_kernel_vs(struct plan_diff *d, const struct plan_vs *v)
 		struct df_rs tmp = vs->rs[i];
 		size_t j;
 
-		for (j = i; j > 0 && (plan_addr_cmp(&vs->rs[j - 1].addr,
-		    &tmp.addr) > 0 || (plan_addr_eq(&vs->rs[j - 1].addr,
+		for (j = i; j > 0 && (addr_cmp(&vs->rs[j - 1].addr,
+		    &tmp.addr) > 0 || (addr_eq(&vs->rs[j - 1].addr,
 		    &tmp.addr) && vs->rs[j - 1].port > tmp.port)); j--)
 			vs->rs[j] = vs->rs[j - 1];
 		vs->rs[j] = tmp;
@@ -700,7 +700,7 @@ df_rs_find(struct df_vs *vs, const struct rec_addr *a, uint16_t port)
 	size_t i;
 
 	for (i = 0; i < vs->n_rs; i++)
-		if (vs->rs[i].port == port && plan_addr_eq(&vs->rs[i].addr, a))
+		if (vs->rs[i].port == port && addr_eq(&vs->rs[i].addr, a))
 			return &vs->rs[i];
 	return NULL;
 }
@@ -977,7 +977,7 @@ df_excluded(const struct plan_diff *d, const struct df_vs *vs)
 	a.family = vs->key.family;
 	memcpy(a.addr, vs->key.addr, 16);
 	for (i = 0; i < d->cfg->n_exclude_cidrs; i++)
-		if (plan_prefix_contains(&d->cfg->exclude_cidrs[i], &a))
+		if (prefix_contains(&d->cfg->exclude_cidrs[i], &a))
 			return 1;
 	return 0;
 }
@@ -986,7 +986,7 @@ static int
 df_rs_cmp(const struct rec_addr *a, uint16_t ap, const struct rec_addr *b,
     uint16_t bp)
 {
-	int c = plan_addr_cmp(a, b);
+	int c = addr_cmp(a, b);
 
 	if (c != 0)
 		return c;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_ipvsfile.h"
 
 #define PI_MAX_TOKENS	32
@@ -53,7 +53,7 @@ static int
 pi_hostport(const char *s, int need_port, struct rec_addr *a,
     uint16_t *port)
 {
-	char host[PLAN_ADDR_STRLEN];
+	char host[ADDR_STRLEN];
 	const char *end, *colon;
 	unsigned long v;
 	size_t len;
@@ -68,7 +68,7 @@ pi_hostport(const char *s, int need_port, struct rec_addr *a,
 			return -1;
 		memcpy(host, s + 1, len);
 		host[len] = '\0';
-		if (plan_addr_parse(host, REC_FAMILY_IPV6, a, NULL, 0) == -1)
+		if (addr_parse(host, REC_FAMILY_IPV6, a, NULL, 0) == -1)
 			return -1;
 		colon = end[1] == ':' ? end + 1 : NULL;
 		if (end[1] != '\0' && colon == NULL)
@@ -80,7 +80,7 @@ pi_hostport(const char *s, int need_port, struct rec_addr *a,
 			return -1;
 		memcpy(host, s, len);
 		host[len] = '\0';
-		if (plan_addr_parse(host, REC_FAMILY_IPV4, a, NULL, 0) == -1)
+		if (addr_parse(host, REC_FAMILY_IPV4, a, NULL, 0) == -1)
 			return -1;
 	}
 	if (colon == NULL)
@@ -187,7 +187,7 @@ static int
 pi_svc_eq(const struct pi_svc *s, const struct plan_vs *vs)
 {
 	return s->proto == vs->proto && s->fwmark == vs->fwmark &&
-	    s->port == vs->port && plan_addr_eq(&s->addr, &vs->addr);
+	    s->port == vs->port && addr_eq(&s->addr, &vs->addr);
 }
 
 static int
@@ -249,7 +249,7 @@ pi_line_vs(char **tok, int ntok, struct plan_ipvs_table *out,
 		    strcmp(o, "--netmask") == 0) {
 			struct rec_addr m;
 
-			if (plan_addr_parse(val, REC_FAMILY_IPV4, &m, NULL,
+			if (addr_parse(val, REC_FAMILY_IPV4, &m, NULL,
 			    0) == 0)
 				vs.netmask = (uint32_t)m.addr[0] << 24 |
 				    (uint32_t)m.addr[1] << 16 |
@@ -399,7 +399,7 @@ pi_check_dups(struct plan_ipvs_table *t, char *why, size_t whylen)
 		if (i > 0 && plan_vs_cmp(&t->vs[i - 1], &t->vs[i]) == 0)
 			err = "duplicate virtual server";
 		for (k = 1; k < t->vs[i].n_rs && err == NULL; k++)
-			if (plan_addr_eq(&t->vs[i].rs[k - 1].addr,
+			if (addr_eq(&t->vs[i].rs[k - 1].addr,
 			    &t->vs[i].rs[k].addr) &&
 			    t->vs[i].rs[k - 1].port == t->vs[i].rs[k].port)
 				err = "duplicate real server";

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_model.h"
 
 /* --- interned strings ---------------------------------------------------- */
@@ -532,11 +532,11 @@ pm_svc_eq(const struct plan_svc *a, const struct plan_svc *b)
 	    a->n_external_ips * sizeof(*a->external_ips)) != 0)
 		return 0;
 	for (i = 0; i < a->n_lb_ingress; i++)
-		if (!plan_addr_eq(&a->lb_ingress[i].ip, &b->lb_ingress[i].ip) ||
+		if (!addr_eq(&a->lb_ingress[i].ip, &b->lb_ingress[i].ip) ||
 		    a->lb_ingress[i].ipmode != b->lb_ingress[i].ipmode)
 			return 0;
 	for (i = 0; i < a->n_source_ranges; i++)
-		if (!plan_addr_eq(&a->source_ranges[i].addr,
+		if (!addr_eq(&a->source_ranges[i].addr,
 		    &b->source_ranges[i].addr) ||
 		    a->source_ranges[i].plen != b->source_ranges[i].plen)
 			return 0;
@@ -786,7 +786,7 @@ pm_slice_eq(const struct pm_slice *a, const struct pm_slice *b)
 	for (i = 0; i < a->n_eps; i++) {
 		const struct pm_slice_ep *x = &a->eps[i], *y = &b->eps[i];
 
-		if (!plan_addr_eq(&x->addr, &y->addr) || x->cond != y->cond ||
+		if (!addr_eq(&x->addr, &y->addr) || x->cond != y->cond ||
 		    x->node != y->node || x->n_zone != y->n_zone ||
 		    x->n_node != y->n_node)
 			return 0;
@@ -918,7 +918,7 @@ static int
 pm_ep_cmp(const void *pa, const void *pb)
 {
 	const struct plan_ep *a = pa, *b = pb;
-	int c = plan_addr_cmp(&a->addr, &b->addr);
+	int c = addr_cmp(&a->addr, &b->addr);
 
 	if (c != 0)
 		return c;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_render.h"
 
 /* --- ipvsadm -Sn --------------------------------------------------------- */
@@ -31,9 +31,9 @@ pr_proto_lower(uint8_t proto)
 static const char *
 pr_hostport(const struct rec_addr *a, uint16_t port, char *buf, size_t len)
 {
-	char ip[PLAN_ADDR_STRLEN];
+	char ip[ADDR_STRLEN];
 
-	plan_addr_fmt(a, ip, sizeof(ip));
+	addr_fmt(a, ip, sizeof(ip));
 	if (a->family == REC_FAMILY_IPV6)
 		snprintf(buf, len, "[%s]:%u", ip, port);
 	else
@@ -44,7 +44,7 @@ pr_hostport(const struct rec_addr *a, uint16_t port, char *buf, size_t len)
 static const char *
 pr_svc(const struct plan_vs *vs, char *buf, size_t len)
 {
-	char hp[PLAN_ADDR_STRLEN + 8];
+	char hp[ADDR_STRLEN + 8];
 
 	if (vs->proto == 0) {
 		snprintf(buf, len, "-f %u%s", vs->fwmark,
@@ -87,7 +87,7 @@ pr_sched_flags(FILE *f, const struct plan_vs *vs)
 int
 plan_render_ipvs(FILE *f, const struct plan_ipvs_table *t)
 {
-	char svc[PLAN_ADDR_STRLEN + 32], hp[PLAN_ADDR_STRLEN + 8];
+	char svc[ADDR_STRLEN + 32], hp[ADDR_STRLEN + 8];
 	size_t i, k;
 
 	for (i = 0; i < t->n; i++) {
@@ -134,29 +134,29 @@ const char *
 plan_render_set_entry(const struct plan_set_entry *e, uint8_t type,
     char *buf, size_t len)
 {
-	char a[PLAN_ADDR_STRLEN], b[PLAN_ADDR_STRLEN];
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
 	int full;
 
 	switch (type) {
 	case PLAN_SETTYPE_HASH_IP:
-		plan_addr_fmt(&e->ip, buf, len);
+		addr_fmt(&e->ip, buf, len);
 		break;
 	case PLAN_SETTYPE_HASH_IP_PORT:
-		snprintf(buf, len, "%s,%s:%u", plan_addr_fmt(&e->ip, a,
+		snprintf(buf, len, "%s,%s:%u", addr_fmt(&e->ip, a,
 		    sizeof(a)), pr_proto_lower(e->proto), e->port);
 		break;
 	case PLAN_SETTYPE_HASH_IP_PORT_IP:
-		snprintf(buf, len, "%s,%s:%u,%s", plan_addr_fmt(&e->ip, a,
+		snprintf(buf, len, "%s,%s:%u,%s", addr_fmt(&e->ip, a,
 		    sizeof(a)), pr_proto_lower(e->proto), e->port,
-		    plan_addr_fmt(&e->ip2, b, sizeof(b)));
+		    addr_fmt(&e->ip2, b, sizeof(b)));
 		break;
 	case PLAN_SETTYPE_HASH_IP_PORT_NET:
 		/* ipset prints a host-length net without its prefix. */
 		full = e->plen == (e->ip2.family == REC_FAMILY_IPV4 ? 32 : 128);
 		snprintf(buf, len, full ? "%s,%s:%u,%s" : "%s,%s:%u,%s/%u",
-		    plan_addr_fmt(&e->ip, a, sizeof(a)),
+		    addr_fmt(&e->ip, a, sizeof(a)),
 		    pr_proto_lower(e->proto), e->port,
-		    plan_addr_fmt(&e->ip2, b, sizeof(b)), e->plen);
+		    addr_fmt(&e->ip2, b, sizeof(b)), e->plen);
 		break;
 	case PLAN_SETTYPE_BITMAP_PORT:
 		snprintf(buf, len, "%u", e->port);
@@ -170,7 +170,7 @@ plan_render_set_entry(const struct plan_set_entry *e, uint8_t type,
 int
 plan_render_ipset(FILE *f, const struct plan_desired *d)
 {
-	char entry[3 * PLAN_ADDR_STRLEN];
+	char entry[3 * ADDR_STRLEN];
 	const char *name;
 	size_t s, i;
 	uint8_t type;
@@ -256,7 +256,7 @@ pr_nat(FILE *f, const struct plan_desired *d, const struct plan_config *c)
 		{ PLAN_SET_NODE_PORT_SCTP_HASH, "sctp", "dst,dst",
 		    "KUBE-MARK-MASQ" },
 	};
-	char cidr[PLAN_ADDR_STRLEN];
+	char cidr[ADDR_STRLEN];
 	const struct rec_prefix *local = pr_cluster_cidr(c, d->family);
 	const char *cip = plan_set_name(PLAN_SET_CLUSTER_IP, d->family);
 	const char *lb = plan_set_name(PLAN_SET_LOAD_BALANCER, d->family);
@@ -314,7 +314,7 @@ pr_nat(FILE *f, const struct plan_desired *d, const struct plan_config *c)
 			    PLAN_SET_CLUSTER_IP, "dst,dst", "KUBE-MARK-MASQ");
 		else if (local != NULL) {
 			fprintf(f, "-A KUBE-SERVICES ! -s %s",
-			    plan_prefix_fmt(local, cidr, sizeof(cidr)));
+			    prefix_fmt(local, cidr, sizeof(cidr)));
 			pr_comment(f, plan_sets[PLAN_SET_CLUSTER_IP].comment);
 			fprintf(f, " -m set --match-set %s dst,dst "
 			    "-j KUBE-MARK-MASQ\n", cip);
@@ -373,7 +373,7 @@ pr_filter(FILE *f, const struct plan_desired *d, const struct plan_config *c)
 	static const enum plan_set ret[] = { PLAN_SET_LOAD_BALANCER,
 	    PLAN_SET_CLUSTER_IP, PLAN_SET_EXTERNAL_IP,
 	    PLAN_SET_EXTERNAL_IP_LOCAL };
-	char ip[PLAN_ADDR_STRLEN];
+	char ip[ADDR_STRLEN];
 	unsigned int mark = 1u << c->masquerade_bit;
 	int v6 = d->family == REC_FAMILY_IPV6;
 	size_t i;
@@ -419,7 +419,7 @@ pr_filter(FILE *f, const struct plan_desired *d, const struct plan_config *c)
 	for (i = 0; i < d->n_outfilter; i++) {
 		const struct plan_outfilter *o = &d->outfilter[i];
 
-		plan_addr_fmt(&o->ip, ip, sizeof(ip));
+		addr_fmt(&o->ip, ip, sizeof(ip));
 		fprintf(f, "-A KUBE-IPVS-OUT-FILTER -s %s/%u -m ipvs --vproto "
 		    "%d --vaddr %s --vport %u -j DROP\n", ip, v6 ? 128 : 32,
 		    pr_ipproto(o->proto), ip, o->port);
@@ -460,11 +460,11 @@ plan_render_iptables(FILE *f, const struct plan_desired *d,
 int
 plan_render_addresses(FILE *f, const struct plan_desired *d)
 {
-	char ip[PLAN_ADDR_STRLEN];
+	char ip[ADDR_STRLEN];
 	size_t i;
 
 	for (i = 0; i < d->n_addrs; i++)
-		fprintf(f, "%s/%u\n", plan_addr_fmt(&d->addrs[i], ip,
+		fprintf(f, "%s/%u\n", addr_fmt(&d->addrs[i], ip,
 		    sizeof(ip)), d->addrs[i].family == REC_FAMILY_IPV6 ?
 		    128 : 32);
 	return ferror(f) ? -1 : 0;

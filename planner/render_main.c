@@ -27,7 +27,7 @@
 
 #include "config.h"
 #include "common/log.h"
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_desired.h"
 #include "planner/plan_ipvsfile.h"
 #include "planner/plan_model.h"
@@ -218,7 +218,7 @@ render_add_node_ip(struct render_opts *o, const char *s)
 		fprintf(stderr, "kipvs render: too many --node-ip values\n");
 		return -1;
 	}
-	if (plan_addr_parse(s, 0, &o->node_ips[o->cfg.n_node_ips], why,
+	if (addr_parse(s, 0, &o->node_ips[o->cfg.n_node_ips], why,
 	    sizeof(why)) == -1) {
 		fprintf(stderr, "kipvs render: --node-ip %s: %s\n", s, why);
 		return -1;
@@ -234,7 +234,7 @@ render_add_cluster_cidr(struct render_opts *o, const char *s)
 	char why[128];
 	size_t i;
 
-	if (plan_prefix_parse(s, 0, &p, why, sizeof(why)) == -1) {
+	if (prefix_parse(s, 0, &p, why, sizeof(why)) == -1) {
 		fprintf(stderr, "kipvs render: --cluster-cidr %s: %s\n", s,
 		    why);
 		return -1;
@@ -259,7 +259,7 @@ render_add_nodeport(struct render_opts *o, const char *s)
 		return 0;
 	}
 	if (o->cfg.n_nodeport_cidrs >= RENDER_MAX_LIST ||
-	    plan_prefix_parse(s, 0, &o->nodeport_cidrs[
+	    prefix_parse(s, 0, &o->nodeport_cidrs[
 	    o->cfg.n_nodeport_cidrs], why, sizeof(why)) == -1) {
 		fprintf(stderr, "kipvs render: --nodeport-addresses %s: %s\n",
 		    s, o->cfg.n_nodeport_cidrs >= RENDER_MAX_LIST ?
@@ -276,7 +276,7 @@ render_add_exclude(struct render_opts *o, const char *s)
 	char why[128];
 
 	if (o->cfg.n_exclude_cidrs >= RENDER_MAX_LIST ||
-	    plan_prefix_parse(s, 0, &o->exclude_cidrs[o->cfg.n_exclude_cidrs],
+	    prefix_parse(s, 0, &o->exclude_cidrs[o->cfg.n_exclude_cidrs],
 	    why, sizeof(why)) == -1) {
 		fprintf(stderr, "kipvs render: --ipvs-exclude-cidrs %s: %s\n",
 		    s, o->cfg.n_exclude_cidrs >= RENDER_MAX_LIST ?

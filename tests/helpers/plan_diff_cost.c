@@ -15,7 +15,7 @@
 
 #include <valgrind/callgrind.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_diff.h"
 
 static int
@@ -31,7 +31,7 @@ ip(const char *s)
 {
 	struct rec_addr a;
 
-	if (plan_addr_parse(s, 0, &a, NULL, 0) == -1)
+	if (addr_parse(s, 0, &a, NULL, 0) == -1)
 		abort();
 	return a;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_desired.h"
 #include "planner/plan_model.h"
 #include "planner/plan_render.h"
@@ -21,7 +21,7 @@ ip(const char *s)
 {
 	struct rec_addr a;
 
-	if (plan_addr_parse(s, 0, &a, NULL, 0) == -1)
+	if (addr_parse(s, 0, &a, NULL, 0) == -1)
 		abort();
 	return a;
 }
@@ -31,7 +31,7 @@ pfx(const char *s)
 {
 	struct rec_prefix p;
 
-	if (plan_prefix_parse(s, 0, &p, NULL, 0) == -1)
+	if (prefix_parse(s, 0, &p, NULL, 0) == -1)
 		abort();
 	return p;
 }

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_diff.h"
 #include "planner/plan_render.h"
 #include "watcherd/watch_json.h"
@@ -35,7 +35,7 @@ sim_vs(struct sim *k, const struct pa_vs_key *pk)
 	size_t i;
 
 	for (i = 0; i < k->ipvs.n; i++)
-		if (plan_addr_eq(&k->ipvs.vs[i].addr, &pk->addr) &&
+		if (addr_eq(&k->ipvs.vs[i].addr, &pk->addr) &&
 		    k->ipvs.vs[i].port == pk->port &&
 		    k->ipvs.vs[i].proto == pk->protocol)
 			return &k->ipvs.vs[i];
@@ -108,7 +108,7 @@ sim_apply(const struct pa_op *op, void *arg)
 		if (vs == NULL)
 			abort();
 		for (i = 0; i < vs->n_rs; i++)
-			if (plan_addr_eq(&vs->rs[i].addr, &op->u.rs.addr) &&
+			if (addr_eq(&vs->rs[i].addr, &op->u.rs.addr) &&
 			    vs->rs[i].port == op->u.rs.port)
 				break;
 		if (op->kind == PA_OP_RS_DEL) {
@@ -144,12 +144,12 @@ sim_apply(const struct pa_op *op, void *arg)
 	case PA_OP_ADDR_ADD:
 	case PA_OP_ADDR_DEL:
 		snprintf(line, sizeof(line), "addr %s",
-		    plan_addr_fmt(&op->u.addr, buf, sizeof(buf)));
+		    addr_fmt(&op->u.addr, buf, sizeof(buf)));
 		sim_line(k, line, op->kind == PA_OP_ADDR_ADD);
 		break;
 	case PA_OP_CHAIN_DROP_VIP:
 		snprintf(line, sizeof(line), "drop %s %u",
-		    plan_addr_fmt(&op->u.drop_vip.vip.addr, buf, sizeof(buf)),
+		    addr_fmt(&op->u.drop_vip.vip.addr, buf, sizeof(buf)),
 		    op->u.drop_vip.vip.port);
 		sim_line(k, line, 1);
 		break;
@@ -228,12 +228,12 @@ full_text(const struct plan_model *m, const struct plan_config *c)
 			}
 		for (i = 0; i < ds[f]->n_addrs; i++) {
 			snprintf(line, sizeof(line), "addr %s",
-			    plan_addr_fmt(&ds[f]->addrs[i], buf, sizeof(buf)));
+			    addr_fmt(&ds[f]->addrs[i], buf, sizeof(buf)));
 			sim_line(&k, line, 1);
 		}
 		for (i = 0; i < ds[f]->n_outfilter; i++) {
 			snprintf(line, sizeof(line), "drop %s %u",
-			    plan_addr_fmt(&ds[f]->outfilter[i].ip, buf,
+			    addr_fmt(&ds[f]->outfilter[i].ip, buf,
 			    sizeof(buf)), ds[f]->outfilter[i].port);
 			sim_line(&k, line, 1);
 		}
@@ -265,9 +265,9 @@ add_list(const char *list, int prefixes, void *arr, size_t *n, size_t max)
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL && *n < max;
 	    tok = strtok_r(NULL, ",", &save)) {
-		if (prefixes ? plan_prefix_parse(tok, 0,
+		if (prefixes ? prefix_parse(tok, 0,
 		    &((struct rec_prefix *)arr)[*n], NULL, 0) == 0 :
-		    plan_addr_parse(tok, 0, &((struct rec_addr *)arr)[*n],
+		    addr_parse(tok, 0, &((struct rec_addr *)arr)[*n],
 		    NULL, 0) == 0)
 			(*n)++;
 	}

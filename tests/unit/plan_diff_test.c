@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_diff.h"
 #include "tests/tap.h"
 
@@ -65,7 +65,7 @@ has_rs_op(const struct sink *s, uint8_t kind, const struct rec_addr *a,
 
 	for (i = 0; i < s->n && i < MAX_OPS; i++)
 		if (s->ops[i].kind == kind && s->ops[i].u.rs.weight == weight &&
-		    plan_addr_eq(&s->ops[i].u.rs.addr, a))
+		    addr_eq(&s->ops[i].u.rs.addr, a))
 			return 1;
 	return 0;
 }
@@ -75,7 +75,7 @@ ip(const char *s)
 {
 	struct rec_addr a;
 
-	if (plan_addr_parse(s, 0, &a, NULL, 0) == -1)
+	if (addr_parse(s, 0, &a, NULL, 0) == -1)
 		abort();
 	return a;
 }
@@ -186,7 +186,7 @@ test_scale(int n, struct sink *s)
 	is(plan_diff_nuncounted(d), 0, "%d: the dump counted it", n);
 	s->n = 0;
 	ok(plan_diff_reap(d, &k) == 1 && s->ops[0].kind == PA_OP_RS_DEL &&
-	    plan_addr_eq(&s->ops[0].u.rs.addr, &olda), "%d: the dump shows "
+	    addr_eq(&s->ops[0].u.rs.addr, &olda), "%d: the dump shows "
 	    "it idle: deleted", n);
 	is(plan_diff_nterminating(d), 0, "%d: none draining", n);
 	is(sync_ops(d, m, s), 0, "%d: then quiet", n);
@@ -195,9 +195,9 @@ test_scale(int n, struct sink *s)
 	put_service(m, n / 2, 0, 0);
 	is(sync_ops(d, m, s), 2, "%d: endpoint back: two ops", n);
 	ok(s->n == 2 && s->ops[0].kind == PA_OP_RS_ENSURE &&
-	    plan_addr_eq(&s->ops[0].u.rs.addr, &olda) &&
+	    addr_eq(&s->ops[0].u.rs.addr, &olda) &&
 	    s->ops[1].kind == PA_OP_RS_WEIGHT && s->ops[1].u.rs.weight == 0 &&
-	    plan_addr_eq(&s->ops[1].u.rs.addr, &newa),
+	    addr_eq(&s->ops[1].u.rs.addr, &newa),
 	    "%d: add the old, the new one to weight 0", n);
 	plan_diff_rs_conns(d, &vk, &newa, 8080, 3);
 	s->n = 0;
@@ -208,11 +208,11 @@ test_scale(int n, struct sink *s)
 	is(sync_ops(d, m, s), 3, "%d: draining one wanted again: three ops",
 	    n);
 	ok(s->n == 3 && s->ops[0].kind == PA_OP_RS_DEL &&
-	    plan_addr_eq(&s->ops[0].u.rs.addr, &newa) &&
+	    addr_eq(&s->ops[0].u.rs.addr, &newa) &&
 	    s->ops[1].kind == PA_OP_RS_ENSURE && s->ops[1].u.rs.weight == 1 &&
-	    plan_addr_eq(&s->ops[1].u.rs.addr, &newa) &&
+	    addr_eq(&s->ops[1].u.rs.addr, &newa) &&
 	    s->ops[2].kind == PA_OP_RS_WEIGHT && s->ops[2].u.rs.weight == 0 &&
-	    plan_addr_eq(&s->ops[2].u.rs.addr, &olda),
+	    addr_eq(&s->ops[2].u.rs.addr, &olda),
 	    "%d: deleted and re-added at weight 1; the other to weight 0", n);
 	is(plan_diff_nterminating(d), 1, "%d: one draining", n);
 	plan_diff_rs_conns(d, &vk, &olda, 8080, 2);
@@ -267,7 +267,7 @@ test_kernel_preload(struct sink *s)
 	struct rec_addr stale_addr = ip("10.96.200.1");
 
 	plan_config_init(&c);
-	plan_prefix_parse("172.30.0.0/16", 0, &ex, NULL, 0);
+	prefix_parse("172.30.0.0/16", 0, &ex, NULL, 0);
 	c.exclude_cidrs = &ex;
 	c.n_exclude_cidrs = 1;
 	d = plan_diff_new(&c);
@@ -330,7 +330,7 @@ test_kernel_preload(struct sink *s)
 	plan_diff_rs_conns(d, &vk, &rs[1].addr, 8080, 0);
 	s->n = 0;
 	ok(plan_diff_reap(d, &k) == 1 && s->ops[0].kind == PA_OP_RS_DEL &&
-	    plan_addr_eq(&s->ops[0].u.rs.addr, &rs[1].addr),
+	    addr_eq(&s->ops[0].u.rs.addr, &rs[1].addr),
 	    "stale real server deleted once a dump shows it idle");
 	plan_diff_free(d);
 	plan_model_free(m);
@@ -355,7 +355,7 @@ test_failures(struct sink *s)
 	plan_diff_op_failed(d, &failed);
 	r = sync_ops(d, m, s);
 	ok(r == 1 && s->ops[0].kind == PA_OP_RS_ENSURE &&
-	    plan_addr_eq(&s->ops[0].u.rs.addr, &failed.u.rs.addr),
+	    addr_eq(&s->ops[0].u.rs.addr, &failed.u.rs.addr),
 	    "a failed RS_ENSURE is emitted again");
 	put_service(m, 1, 0, 0);
 	s->fail_at = 1;
@@ -370,9 +370,9 @@ test_failures(struct sink *s)
 	r = sync_ops(d, m, s);
 	ok(r == 3 && s->ops[0].kind == PA_OP_RS_DEL &&
 	    s->ops[1].kind == PA_OP_RS_ENSURE && s->ops[1].u.rs.weight == 1 &&
-	    plan_addr_eq(&s->ops[0].u.rs.addr, &s->ops[1].u.rs.addr) &&
+	    addr_eq(&s->ops[0].u.rs.addr, &s->ops[1].u.rs.addr) &&
 	    s->ops[2].kind == PA_OP_RS_WEIGHT && s->ops[2].u.rs.weight == 0 &&
-	    plan_addr_eq(&s->ops[2].u.rs.addr, &failed.u.rs.addr),
+	    addr_eq(&s->ops[2].u.rs.addr, &failed.u.rs.addr),
 	    "the next sync emits what was left");
 	plan_diff_free(d);
 	plan_model_free(m);

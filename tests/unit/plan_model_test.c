@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "planner/plan_model.h"
 #include "tests/tap.h"
 
@@ -19,7 +19,7 @@ ip(const char *s)
 {
 	struct rec_addr a;
 
-	if (plan_addr_parse(s, 0, &a, NULL, 0) == -1)
+	if (addr_parse(s, 0, &a, NULL, 0) == -1)
 		abort();
 	return a;
 }
@@ -142,7 +142,7 @@ test_merge(void)
 	struct rec_endpoint ea[3], eb[2], ec[1];
 	struct plan_ep_buf buf = { NULL, 0, 0 };
 	const struct plan_svc *ps;
-	char t[PLAN_ADDR_STRLEN];
+	char t[ADDR_STRLEN];
 	struct dirty_seen d;
 	int n;
 
@@ -168,8 +168,8 @@ test_merge(void)
 	ps = plan_model_svc_get(m, "ns1", "web");
 	n = plan_model_endpoints(m, ps, &ps->ports[0], REC_FAMILY_IPV4, &buf);
 	is(n, 3, "merged to three IP:port");
-	ok(n == 3 && strcmp(plan_addr_fmt(&buf.v[0].addr, t, sizeof(t)),
-	    "10.0.0.2") == 0 && strcmp(plan_addr_fmt(&buf.v[1].addr, t,
+	ok(n == 3 && strcmp(addr_fmt(&buf.v[0].addr, t, sizeof(t)),
+	    "10.0.0.2") == 0 && strcmp(addr_fmt(&buf.v[1].addr, t,
 	    sizeof(t)), "10.0.0.3") == 0, "sorted numerically");
 	ok(n == 3 && (buf.v[0].cond & REC_EP_READY),
 	    "10.0.0.2: first (ready, slice a) kept over terminating");

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "planner/plan_addr.h"
+#include "common/addr.h"
 #include "watcherd/watch_json.h"
 #include "tests/tap.h"
 
@@ -48,14 +48,14 @@ test_ip_parser(void)
 		{ "2001:db8:::1", "not an IPv6" },
 	};
 	struct rec_addr a;
-	char why[128], buf[PLAN_ADDR_STRLEN];
+	char why[128], buf[ADDR_STRLEN];
 	size_t i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		ok(watch_json_parse_ip(good[i], 0, &a, why, sizeof(why)) == 0,
 		    "accepts %s", good[i]);
 	ok(watch_json_parse_ip("2001:0db8:0000::1", 0, &a, why,
-	    sizeof(why)) == 0 && strcmp(plan_addr_fmt(&a, buf, sizeof(buf)),
+	    sizeof(why)) == 0 && strcmp(addr_fmt(&a, buf, sizeof(buf)),
 	    "2001:db8::1") == 0, "IPv6 is canonicalised");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
@@ -71,13 +71,13 @@ static void
 test_cidr_parser(void)
 {
 	struct rec_prefix p;
-	char why[128], buf[PLAN_ADDR_STRLEN];
+	char why[128], buf[ADDR_STRLEN];
 
 	ok(watch_json_parse_cidr("10.1.2.3/8", 0, &p, why, sizeof(why)) == 0 &&
-	    strcmp(plan_prefix_fmt(&p, buf, sizeof(buf)), "10.0.0.0/8") == 0,
+	    strcmp(prefix_fmt(&p, buf, sizeof(buf)), "10.0.0.0/8") == 0,
 	    "host bits cleared");
 	ok(watch_json_parse_cidr("2001:db8::1/48", 0, &p, why,
-	    sizeof(why)) == 0 && strcmp(plan_prefix_fmt(&p, buf, sizeof(buf)),
+	    sizeof(why)) == 0 && strcmp(prefix_fmt(&p, buf, sizeof(buf)),
 	    "2001:db8::/48") == 0, "IPv6 prefix");
 	ok(watch_json_parse_cidr("10.0.0.0", 0, &p, why, sizeof(why)) == -1,
 	    "no length refused");
