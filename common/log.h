@@ -10,6 +10,7 @@
 #define KIPVS_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR = 0,
@@ -32,5 +33,13 @@ void	fatal(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * Formats a message into a caller's error buffer (err may be NULL or
+ * errlen 0: then nothing is written), for functions that report why they
+ * failed to a caller who decides whether and how to log it.
+ */
+void	errfmt(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif /* KIPVS_LOG_H */

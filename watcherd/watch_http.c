@@ -89,21 +89,6 @@ struct watch_http {
 static void	http_check_done(struct watch_http *);
 static void	http_watchdog_cb(evutil_socket_t, short, void *);
 
-static void	http_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-http_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static time_t
 http_now(void)
 {
@@ -342,7 +327,7 @@ watch_http_pin(struct watch_http *h, char *err, size_t errlen)
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
 	    CURLUE_OK) {
-		http_err(err, errlen, "server \"%s\": not a URL",
+		errfmt(err, errlen, "server \"%s\": not a URL",
 		    h->conn->server);
 		goto out;
 	}
@@ -354,7 +339,7 @@ watch_http_pin(struct watch_http *h, char *err, size_t errlen)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_ADDRCONFIG;
 	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
-		http_err(err, errlen, "cannot resolve %s: %s", host,
+		errfmt(err, errlen, "cannot resolve %s: %s", host,
 		    gai_strerror(gai));
 		goto out;
 	}
@@ -379,7 +364,7 @@ watch_http_pin(struct watch_http *h, char *err, size_t errlen)
 			break;
 	}
 	if (list[0] == '\0') {
-		http_err(err, errlen, "%s has no usable address", host);
+		errfmt(err, errlen, "%s has no usable address", host);
 		goto out;
 	}
 	if (asprintf(&entry, "%s:%s:%s", host, port, list) == -1) {
@@ -393,7 +378,7 @@ watch_http_pin(struct watch_http *h, char *err, size_t errlen)
 	rc = 0;
 out:
 	if (rc == -1 && err != NULL && err[0] == '\0')
-		http_err(err, errlen, "resolving the server: %s",
+		errfmt(err, errlen, "resolving the server: %s",
 		    strerror(errno));
 	if (res != NULL)
 		freeaddrinfo(res);
@@ -463,7 +448,7 @@ http_base_url(struct watch_http *h, char *err, size_t errlen)
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
 	    CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		http_err(err, errlen, "server \"%s\": not a URL",
+		errfmt(err, errlen, "server \"%s\": not a URL",
 		    h->conn->server);
 		goto out;
 	}
@@ -472,7 +457,7 @@ http_base_url(struct watch_http *h, char *err, size_t errlen)
 		path[--plen] = '\0';
 	if (h->conn->tls_server_name != NULL) {
 		if (strpbrk(h->conn->tls_server_name, ":/[]@ ") != NULL) {
-			http_err(err, errlen, "tls-server-name \"%s\" is not a "
+			errfmt(err, errlen, "tls-server-name \"%s\" is not a "
 			    "host name", h->conn->tls_server_name);
 			goto out;
 		}
@@ -496,7 +481,7 @@ http_base_url(struct watch_http *h, char *err, size_t errlen)
 	rc = 0;
 out:
 	if (rc == -1 && err != NULL && err[0] == '\0')
-		http_err(err, errlen, "server URL: %s", strerror(errno));
+		errfmt(err, errlen, "server URL: %s", strerror(errno));
 	free(ct);
 	curl_free(host);
 	curl_free(port);
@@ -515,7 +500,7 @@ watch_http_new(struct event_base *base, const struct watch_conn *conn,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		http_err(err, errlen, "%s", strerror(errno));
+		errfmt(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
 	h->base = base;
@@ -533,7 +518,7 @@ watch_http_new(struct event_base *base, const struct watch_conn *conn,
 	    h)) == NULL ||
 	    (h->watchdog = event_new(base, -1, EV_PERSIST, http_watchdog_cb,
 	    h)) == NULL) {
-		http_err(err, errlen, "cannot set up the HTTP client");
+		errfmt(err, errlen, "cannot set up the HTTP client");
 		goto fail;
 	}
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, http_sock_cb);

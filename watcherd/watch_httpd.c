@@ -68,21 +68,6 @@ static const char *const httpd_family_name[WATCH_FAMILY_COUNT] = {
 	"IPv4", "IPv6",
 };
 
-static void	httpd_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-httpd_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Go's time.RFC3339Nano in UTC: fraction without trailing zeros. */
 static void
 httpd_time(const struct timespec *ts, char *buf, size_t len)
@@ -420,11 +405,11 @@ httpd_listen(struct event_base *base, const char *addr,
 	uint16_t port;
 
 	if (httpd_split(addr, host, sizeof(host), &port) == -1) {
-		httpd_err(err, errlen, "\"%s\" is not host:port", addr);
+		errfmt(err, errlen, "\"%s\" is not host:port", addr);
 		return NULL;
 	}
 	if ((http = evhttp_new(base)) == NULL) {
-		httpd_err(err, errlen, "evhttp_new failed");
+		errfmt(err, errlen, "evhttp_new failed");
 		return NULL;
 	}
 	evhttp_set_gencb(http, cb, arg);
@@ -432,7 +417,7 @@ httpd_listen(struct event_base *base, const char *addr,
 	evhttp_set_max_body_size(http, 0);
 	evhttp_set_timeout(http, 30);
 	if ((bs = evhttp_bind_socket_with_handle(http, host, port)) == NULL) {
-		httpd_err(err, errlen, "cannot listen on %s: %s", addr,
+		errfmt(err, errlen, "cannot listen on %s: %s", addr,
 		    strerror(errno));
 		evhttp_free(http);
 		return NULL;
@@ -449,7 +434,7 @@ watch_httpd_new(struct event_base *base, const struct watch_httpd_conf *conf,
 	int f;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
-		httpd_err(err, errlen, "%s", strerror(errno));
+		errfmt(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
 	h->base = base;

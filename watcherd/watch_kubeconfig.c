@@ -28,21 +28,6 @@ struct kc_ctx {
 	size_t		 errlen;
 };
 
-static void	kc_err(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-kc_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 struct watch_conn *
 watch_conn_new(void)
 {
@@ -93,17 +78,17 @@ kc_read_file(const char *path, char **out, size_t *outlen, char *err,
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		kc_err(err, errlen, "%s: %s", path, strerror(errno));
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_size > WATCH_CONF_FILE_MAX) {
-		kc_err(err, errlen, "%s: not a regular file of at most %d "
+		errfmt(err, errlen, "%s: not a regular file of at most %d "
 		    "bytes", path, WATCH_CONF_FILE_MAX);
 		goto fail;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		kc_err(err, errlen, "%s: %s", path, strerror(errno));
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	while (len < (size_t)st.st_size) {
@@ -111,7 +96,7 @@ kc_read_file(const char *path, char **out, size_t *outlen, char *err,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			kc_err(err, errlen, "%s: short read", path);
+			errfmt(err, errlen, "%s: short read", path);
 			goto fail;
 		}
 		len += (size_t)n;
@@ -196,7 +181,7 @@ static const char *
 kc_scalar(struct kc_ctx *kc, yaml_node_t *n, const char *what)
 {
 	if (n == NULL || n->type != YAML_SCALAR_NODE) {
-		kc_err(kc->err, kc->errlen, "%s: expected a string", what);
+		errfmt(kc->err, kc->errlen, "%s: expected a string", what);
 		return NULL;
 	}
 	return (const char *)n->data.scalar.value;
@@ -222,7 +207,7 @@ kc_opt_str(struct kc_ctx *kc, yaml_node_t *map, const char *key,
 	if ((s = kc_scalar(kc, n, what)) == NULL)
 		return -1;
 	if ((*out = strdup(s)) == NULL) {
-		kc_err(kc->err, kc->errlen, "%s", strerror(errno));
+		errfmt(kc->err, kc->errlen, "%s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -243,7 +228,7 @@ kc_opt_path(struct kc_ctx *kc, yaml_node_t *map, const char *key,
 	}
 	if (asprintf(&abs, "%s/%s", kc->dir, p) == -1) {
 		free(p);
-		kc_err(kc->err, kc->errlen, "%s", strerror(errno));
+		errfmt(kc->err, kc->errlen, "%s", strerror(errno));
 		return -1;
 	}
 	free(p);
@@ -265,7 +250,7 @@ kc_opt_data(struct kc_ctx *kc, yaml_node_t *map, const char *key,
 	rc = watch_base64_decode(s, strlen(s), blob);
 	free(s);
 	if (rc == -1)
-		kc_err(kc->err, kc->errlen, "%s: %s is not valid base64",
+		errfmt(kc->err, kc->errlen, "%s: %s is not valid base64",
 		    what, key);
 	return rc;
 }
@@ -284,7 +269,7 @@ kc_check_keys(struct kc_ctx *kc, yaml_node_t *map, const char *what,
 	size_t i;
 
 	if (map == NULL || map->type != YAML_MAPPING_NODE) {
-		kc_err(kc->err, kc->errlen, "%s: expected a mapping", what);
+		errfmt(kc->err, kc->errlen, "%s: expected a mapping", what);
 		return -1;
 	}
 	for (p = map->data.mapping.pairs.start;
@@ -299,13 +284,13 @@ kc_check_keys(struct kc_ctx *kc, yaml_node_t *map, const char *what,
 			continue;
 		for (i = 0; bad[i] != NULL; i++)
 			if (strcmp(bad[i], key) == 0) {
-				kc_err(kc->err, kc->errlen, "%s: \"%s\" is not "
+				errfmt(kc->err, kc->errlen, "%s: \"%s\" is not "
 				    "supported by kipvs (use a token, a token "
 				    "file or a client certificate)", what,
 				    key);
 				return -1;
 			}
-		kc_err(kc->err, kc->errlen, "%s: unknown field \"%s\"", what,
+		errfmt(kc->err, kc->errlen, "%s: unknown field \"%s\"", what,
 		    key);
 		return -1;
 	}
@@ -322,7 +307,7 @@ kc_named(struct kc_ctx *kc, yaml_node_t *root, const char *list,
 
 	seq = kc_map_get(kc, root, list);
 	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE) {
-		kc_err(kc->err, kc->errlen, "no %s list", list);
+		errfmt(kc->err, kc->errlen, "no %s list", list);
 		return NULL;
 	}
 	for (it = seq->data.sequence.items.start;
@@ -334,13 +319,13 @@ kc_named(struct kc_ctx *kc, yaml_node_t *root, const char *list,
 			continue;
 		if ((n = kc_map_get(kc, item, inner)) == NULL ||
 		    n->type != YAML_MAPPING_NODE) {
-			kc_err(kc->err, kc->errlen, "%s \"%s\" has no %s",
+			errfmt(kc->err, kc->errlen, "%s \"%s\" has no %s",
 			    list, name, inner);
 			return NULL;
 		}
 		return n;
 	}
-	kc_err(kc->err, kc->errlen, "%s \"%s\" not found", inner, name);
+	errfmt(kc->err, kc->errlen, "%s \"%s\" not found", inner, name);
 	return NULL;
 }
 
@@ -361,7 +346,7 @@ kc_bool(struct kc_ctx *kc, yaml_node_t *map, const char *key,
 		*out = 1;
 	else if (strcmp(s, "false") != 0 && strcmp(s, "False") != 0 &&
 	    strcmp(s, "FALSE") != 0) {
-		kc_err(kc->err, kc->errlen, "%s: %s: expected true or false",
+		errfmt(kc->err, kc->errlen, "%s: %s: expected true or false",
 		    what, key);
 		return -1;
 	}
@@ -376,17 +361,17 @@ kc_server(const char *url, char **out, char *err, size_t errlen)
 
 	if (strncasecmp(url, "https://", 8) != 0 || url[8] == '\0' ||
 	    url[8] == '/') {
-		kc_err(err, errlen, "server \"%s\": only https:// URLs are "
+		errfmt(err, errlen, "server \"%s\": only https:// URLs are "
 		    "accepted", url);
 		return -1;
 	}
 	if (strpbrk(url, "?# \t\r\n") != NULL) {
-		kc_err(err, errlen, "server \"%s\": no query, fragment or "
+		errfmt(err, errlen, "server \"%s\": no query, fragment or "
 		    "blanks allowed", url);
 		return -1;
 	}
 	if ((s = strdup(url)) == NULL) {
-		kc_err(err, errlen, "%s", strerror(errno));
+		errfmt(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	len = strlen(s);
@@ -413,7 +398,7 @@ kc_cluster(struct kc_ctx *kc, yaml_node_t *cl, struct watch_conn *c,
 	if (kc_bool(kc, cl, "insecure-skip-tls-verify", what, &insecure) == -1)
 		return -1;
 	if (insecure) {
-		kc_err(kc->err, kc->errlen, "%s: insecure-skip-tls-verify: "
+		errfmt(kc->err, kc->errlen, "%s: insecure-skip-tls-verify: "
 		    "true is not supported: kipvs always verifies the "
 		    "apiserver's certificate", what);
 		return -1;
@@ -421,7 +406,7 @@ kc_cluster(struct kc_ctx *kc, yaml_node_t *cl, struct watch_conn *c,
 	if (kc_opt_str(kc, cl, "server", what, &server) == -1)
 		return -1;
 	if (server == NULL) {
-		kc_err(kc->err, kc->errlen, "%s: no server", what);
+		errfmt(kc->err, kc->errlen, "%s: no server", what);
 		return -1;
 	}
 	if (kc_server(server, &c->server, kc->err, kc->errlen) == -1) {
@@ -437,7 +422,7 @@ kc_cluster(struct kc_ctx *kc, yaml_node_t *cl, struct watch_conn *c,
 	    &c->tls_server_name) == -1)
 		return -1;
 	if (c->ca_file != NULL && c->ca_pem.data != NULL) {
-		kc_err(kc->err, kc->errlen, "%s: certificate-authority and "
+		errfmt(kc->err, kc->errlen, "%s: certificate-authority and "
 		    "certificate-authority-data are both given", what);
 		return -1;
 	}
@@ -467,18 +452,18 @@ kc_user(struct kc_ctx *kc, yaml_node_t *u, struct watch_conn *c,
 	    kc_opt_data(kc, u, "client-key-data", what, &c->key_pem) == -1)
 		return -1;
 	if (c->cert_file != NULL && c->cert_pem.data != NULL) {
-		kc_err(kc->err, kc->errlen, "%s: client-certificate and "
+		errfmt(kc->err, kc->errlen, "%s: client-certificate and "
 		    "client-certificate-data are both given", what);
 		return -1;
 	}
 	if (c->key_file != NULL && c->key_pem.data != NULL) {
-		kc_err(kc->err, kc->errlen, "%s: client-key and "
+		errfmt(kc->err, kc->errlen, "%s: client-key and "
 		    "client-key-data are both given", what);
 		return -1;
 	}
 	if ((c->cert_file != NULL || c->cert_pem.data != NULL) !=
 	    (c->key_file != NULL || c->key_pem.data != NULL)) {
-		kc_err(kc->err, kc->errlen, "%s: a client certificate needs "
+		errfmt(kc->err, kc->errlen, "%s: a client certificate needs "
 		    "both the certificate and the key", what);
 		return -1;
 	}
@@ -517,7 +502,7 @@ watch_kubeconfig_load(struct watch_conn *c, const char *path,
 		goto fail;
 	yaml_parser_set_input_string(&parser, (unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &kc.doc)) {
-		kc_err(err, errlen, "%s:%zu: %s", path,
+		errfmt(err, errlen, "%s:%zu: %s", path,
 		    parser.problem_mark.line + 1,
 		    parser.problem ? parser.problem : "YAML error");
 		yaml_parser_delete(&parser);
@@ -527,14 +512,14 @@ watch_kubeconfig_load(struct watch_conn *c, const char *path,
 	loaded = 1;
 	if ((root = yaml_document_get_root_node(&kc.doc)) == NULL ||
 	    root->type != YAML_MAPPING_NODE) {
-		kc_err(err, errlen, "%s: not a kubeconfig (no mapping)", path);
+		errfmt(err, errlen, "%s: not a kubeconfig (no mapping)", path);
 		goto fail;
 	}
 	if (kc_opt_str(&kc, root, "current-context", "kubeconfig",
 	    &cur) == -1)
 		goto fail;
 	if (cur == NULL) {
-		kc_err(err, errlen, "%s: no current-context", path);
+		errfmt(err, errlen, "%s: no current-context", path);
 		goto fail;
 	}
 	if ((ctx = kc_named(&kc, root, "contexts", "context", cur)) == NULL)
@@ -544,7 +529,7 @@ watch_kubeconfig_load(struct watch_conn *c, const char *path,
 	    kc_opt_str(&kc, ctx, "user", what, &user) == -1)
 		goto fail;
 	if (cluster == NULL) {
-		kc_err(err, errlen, "%s: no cluster", what);
+		errfmt(err, errlen, "%s: no cluster", what);
 		goto fail;
 	}
 	if ((cl = kc_named(&kc, root, "clusters", "cluster", cluster)) == NULL)
@@ -572,7 +557,7 @@ watch_kubeconfig_load(struct watch_conn *c, const char *path,
 	return 0;
 fail:
 	if (err != NULL && errlen > 0 && err[0] == '\0')
-		kc_err(err, errlen, "%s: %s", path, strerror(errno));
+		errfmt(err, errlen, "%s: %s", path, strerror(errno));
 	free(cur);
 	free(cluster);
 	free(user);
@@ -603,19 +588,19 @@ watch_incluster_load(struct watch_conn *c, const char *env_host,
 	watch_conn_clear(c);
 	if (env_host == NULL || env_host[0] == '\0' || env_port == NULL ||
 	    env_port[0] == '\0') {
-		kc_err(err, errlen, "not in a cluster: KUBERNETES_SERVICE_HOST "
+		errfmt(err, errlen, "not in a cluster: KUBERNETES_SERVICE_HOST "
 		    "and KUBERNETES_SERVICE_PORT are not set (give "
 		    "--kubeconfig or --master)");
 		return -1;
 	}
 	for (p = env_port; *p != '\0'; p++)
 		if (*p < '0' || *p > '9' || p - env_port > 5) {
-			kc_err(err, errlen, "KUBERNETES_SERVICE_PORT \"%s\" is "
+			errfmt(err, errlen, "KUBERNETES_SERVICE_PORT \"%s\" is "
 			    "not a port", env_port);
 			return -1;
 		}
 	if (strpbrk(env_host, "/?#@[] \t\r\n") != NULL) {
-		kc_err(err, errlen, "KUBERNETES_SERVICE_HOST \"%s\" is not a "
+		errfmt(err, errlen, "KUBERNETES_SERVICE_HOST \"%s\" is not a "
 		    "host", env_host);
 		return -1;
 	}
@@ -634,7 +619,7 @@ watch_incluster_load(struct watch_conn *c, const char *env_host,
 	}
 	if (access(c->token_file, R_OK) == -1 ||
 	    access(c->ca_file, R_OK) == -1) {
-		kc_err(err, errlen, "in-cluster: %s/{token,ca.crt}: %s",
+		errfmt(err, errlen, "in-cluster: %s/{token,ca.crt}: %s",
 		    sa_dir, strerror(errno));
 		watch_conn_clear(c);
 		return -1;
@@ -643,7 +628,7 @@ watch_incluster_load(struct watch_conn *c, const char *env_host,
 		goto fail;
 	return 0;
 fail:
-	kc_err(err, errlen, "%s", strerror(errno));
+	errfmt(err, errlen, "%s", strerror(errno));
 	watch_conn_clear(c);
 	return -1;
 }
