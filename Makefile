@@ -33,8 +33,9 @@ CLANG		?= clang
 # no kernel libraries at all.
 PKGS_COMMON	:= libcap-ng libseccomp
 # The parent alone reads YAML (--config: common/kpconf_file.c); the daemons
-# link the common archive without pulling that object in.
-PKGS_SUP	:= yaml-0.1
+# link the common archive without pulling that object in.  libkmod: the
+# module index `kipvs check` reads (supervisor/check.c); it loads nothing.
+PKGS_SUP	:= yaml-0.1 libkmod
 PKGS_WATCH	:= libcurl jansson libevent yaml-0.1 libcrypto
 PKGS_PLAN	:=
 PKGS_APPLY	:= libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libipset \

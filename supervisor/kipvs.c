@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "ipc/proc.h"
+#include "supervisor/check.h"
 #include "supervisor/sup.h"
 
 enum {
@@ -53,6 +54,7 @@ usage(FILE *f)
 	    "usage: kipvs [flags]            run the proxy\n"
 	    "       kipvs render [args]      print what would be programmed\n"
 	    "       kipvs cleanup [flags]    remove what kipvs owns, exit\n"
+	    "       kipvs check [flags]      preflight: can kipvs run here\n"
 	    "flags:\n"
 	    "  --libexec-dir DIR             daemons (default %s)\n"
 	    "  --watcher-user USER           NAME or UID:GID (kipvs-watch)\n"
@@ -359,6 +361,8 @@ main(int argc, char *argv[])
 	}
 	if (optind < argc && strcmp(argv[optind], "render") == 0)
 		run_render(conf.libexec_dir, argc - optind, argv + optind);
+	if (optind < argc && strcmp(argv[optind], "check") == 0)
+		return check_main(&conf, argc - optind, argv + optind);
 	if (optind + 1 == argc && strcmp(argv[optind], "cleanup") == 0)
 		run_cleanup(&conf);
 	if (optind < argc) {

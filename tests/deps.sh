@@ -32,6 +32,10 @@ test_pkgs=(
 	valgrind clang libclang-rt-14-dev
 	curl ca-certificates openssl python3 man-db systemd
 )
+# kubectl for `kubectl apply --dry-run=client` of the DaemonSet manifest
+# (tests/build/deploy.t): Debian's kubernetes-client, unless a kubectl is
+# already installed (another package's /usr/bin/kubectl would conflict).
+command -v kubectl >/dev/null || test_pkgs+=(kubernetes-client)
 
 # KIPVS_DEPS_EXTRA names further packages (tests use it to check the
 # missing-package path without uninstalling anything).

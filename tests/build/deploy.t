@@ -6,9 +6,24 @@
 # /lib/modules (read-only) from the host, kube-proxy's node-proxier rights,
 # and a ConfigMap whose KubeProxyConfiguration kipvs itself accepts without
 # a warning.
-# Not checked here: the Kubernetes API schema.  `kubectl apply
-# --dry-run=client` needs kubectl and an apiserver to map kinds, neither of
-# which a fresh build machine has; run it by hand against a cluster.
+#
+# Then `kubectl apply --dry-run=client --validate=false -f` on the file
+# (kubectl from Debian's kubernetes-client, 1.20, or whichever kubectl is
+# installed; $KUBECTL overrides), against tests/build/discovery-server.py
+# on loopback: a stand-in apiserver serving the discovery documents of the
+# five kinds (with their real groups, versions and scopes) and 404 for
+# every object.  What that checks: each document is YAML kubectl decodes,
+# with apiVersion, kind and metadata.name; each kind maps to its resource
+# through discovery (a misspelt kind fails: the negative control); kubectl
+# builds each object's last-applied annotation and takes its create path,
+# looking up namespaced objects in kube-system and cluster-scoped ones
+# without a namespace; no write request is sent.
+# What it does not check: field names, types and required fields against
+# the Kubernetes API schema.  kubectl validates those against the OpenAPI
+# document an apiserver serves (/openapi/v2), and this test has no
+# honest copy of one (a hand-written one would check only what its author
+# believed), hence --validate=false.  Run it without that flag against a
+# real cluster for the schema.
 #
 # SPDX-License-Identifier: Apache-2.0
 set -uo pipefail
@@ -22,13 +37,77 @@ t() {	# t DESCRIPTION COMMAND...
 	n=$((n + 1))
 	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
 }
-echo "1..20"
+echo "1..24"
+tmp=$(mktemp -d)
+srv=
+trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# kubectl apply --dry-run=client against the discovery stand-in.
+kubectl_dry_run() {
+	local kc=${KUBECTL:-kubectl} i
+	if ! command -v "$kc" >/dev/null || ! command -v python3 >/dev/null; then
+		for i in 1 2 3 4; do
+			n=$((n + 1))
+			echo "ok $n # skip kubectl or python3 not installed (tests/deps.sh installs kubernetes-client)"
+		done
+		return
+	fi
+	python3 tests/build/discovery-server.py --port-file "$tmp/port" \
+	    --log "$tmp/requests" &
+	srv=$!
+	for i in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+	cat >"$tmp/kubeconfig" <<-EOF
+	apiVersion: v1
+	kind: Config
+	clusters:
+	- name: discovery
+	  cluster:
+	    server: http://127.0.0.1:$(cat "$tmp/port" 2>/dev/null)
+	contexts:
+	- name: discovery
+	  context: {cluster: discovery, user: nobody}
+	current-context: discovery
+	users:
+	- name: nobody
+	  user: {}
+	EOF
+	kube() {
+		HOME=$tmp KUBECONFIG=$tmp/kubeconfig timeout 120 "$kc" \
+		    --cache-dir="$tmp/cache" --request-timeout=30s "$@"
+	}
+	kube apply --dry-run=client --validate=false -f "$f" \
+	    >"$tmp/kubectl.out" 2>&1
+	echo "# $("$kc" version --client 2>/dev/null | head -1)"
+	sed 's/^/# /' "$tmp/kubectl.out"
+	t "kubectl apply --dry-run=client: the five objects, each created (dry run)" \
+	    test "$(cat "$tmp/kubectl.out")" = "serviceaccount/kipvs created (dry run)
+clusterrole.rbac.authorization.k8s.io/kipvs:node-proxier created (dry run)
+clusterrolebinding.rbac.authorization.k8s.io/kipvs:node-proxier created (dry run)
+configmap/kipvs created (dry run)
+daemonset.apps/kipvs created (dry run)"
+	t "... kinds mapped through discovery, objects looked up in their scope" \
+	    test "$(sed -n 's/^GET \([^?]*\).*/\1/p' "$tmp/requests" |
+	    grep -Ev '^/(api|apis|version|openapi/v2|swagger.*)$|^/api/v1$|^/apis/[^/]+/v1$|^/api/v1/namespaces/kube-system$' |
+	    tr '\n' ' ')" = "/api/v1/namespaces/kube-system/serviceaccounts/kipvs /apis/rbac.authorization.k8s.io/v1/clusterroles/kipvs:node-proxier /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/kipvs:node-proxier /api/v1/namespaces/kube-system/configmaps/kipvs /apis/apps/v1/namespaces/kube-system/daemonsets/kipvs "
+	t "... no write request reached the server" \
+	    test -z "$(grep -v '^GET ' "$tmp/requests")"
+	sed 's/^kind: DaemonSet$/kind: DaemonSett/' "$f" >"$tmp/misspelt.yaml"
+	kube apply --dry-run=client --validate=false -f "$tmp/misspelt.yaml" \
+	    >"$tmp/misspelt.out" 2>&1
+	t "negative control: a misspelt kind fails to map" \
+	    grep -q 'no matches for kind "DaemonSett" in version "apps/v1"' \
+	    "$tmp/misspelt.out"
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	srv=
+}
+
 if [ ! -x "$yf" ]; then
 	for i in $(seq 20); do echo "ok $i # skip $yf not built (make tests)"; done
+	n=20
+	kubectl_dry_run
 	exit 0
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 t "every document parses" bash -c "'$yf' '$f' > '$tmp/flat'"
 get() {	# get DOC PATH: one scalar
@@ -107,3 +186,4 @@ t "kipvs is given the ConfigMap's file" bash -c "
 	test \"\$('$yf' -g $ds 'spec.template.spec.containers[0].args[0]' '$f')\" = \"--config=\$m/config.conf\""
 t "node name from the downward API" \
     test "$(get $ds "$spec.containers[0].env[0].valueFrom.fieldRef.fieldPath")" = spec.nodeName
+kubectl_dry_run
