@@ -22,11 +22,47 @@ pw_type_valid(uint16_t type)
 	return type == PW_STATUS || type == PW_LOCAL_EPS;
 }
 
+/* Exactly this long: 25 bytes, two counts, the counters. */
+#define STATUS_LEN	(1 + 8 + 8 + 4 + 4 + 1 + 2 * 8 * PW_OPK_COUNT + \
+			    1 + 8 * PW_NEUT_COUNT)
+
+static const char *const pw_opk_names[PW_OPK_COUNT] = {
+	[PW_OPK_VS] = "ipvs_service",
+	[PW_OPK_RS] = "real_server",
+	[PW_OPK_ADDR] = "address",
+	[PW_OPK_SET_MEMBER] = "ipset_member",
+	[PW_OPK_SET] = "ipset",
+	[PW_OPK_CHAIN] = "iptables_chain",
+	[PW_OPK_LINK] = "link",
+	[PW_OPK_OTHER] = "other",
+};
+
+static const char *const pw_neut_names[PW_NEUT_COUNT] = {
+	[PW_NEUT_VIP_DENIED] = "vip_denied",
+	[PW_NEUT_VIP_NODE] = "vip_node_address",
+	[PW_NEUT_NODEPORT_RANGE] = "nodeport_range",
+	[PW_NEUT_ENDPOINT_DENIED] = "endpoint_denied",
+	[PW_NEUT_CONFLICT] = "conflict",
+};
+
+const char *
+pw_opk_name(enum pw_opk k)
+{
+	return (unsigned)k < PW_OPK_COUNT ? pw_opk_names[k] : "?";
+}
+
+const char *
+pw_neut_name(enum pw_neut k)
+{
+	return (unsigned)k < PW_NEUT_COUNT ? pw_neut_names[k] : "?";
+}
+
 int
 pw_send_status(struct ipc_chan *c, const struct pw_status *st)
 {
-	uint8_t buf[32];
+	uint8_t buf[STATUS_LEN];
 	struct ipc_wr w;
+	int i;
 
 	ipc_wr_init(&w, buf, sizeof(buf));
 	ipc_wr_u8(&w, st->flags);
@@ -34,6 +70,18 @@ pw_send_status(struct ipc_chan *c, const struct pw_status *st)
 	ipc_wr_i64(&w, st->last_apply_ms);
 	ipc_wr_u32(&w, st->n_services);
 	ipc_wr_u32(&w, st->n_failed_ops);
+	ipc_wr_u8(&w, PW_OPK_COUNT);
+	for (i = 0; i < PW_OPK_COUNT; i++)
+		ipc_wr_u64(&w, st->ops_applied[i]);
+	for (i = 0; i < PW_OPK_COUNT; i++)
+		ipc_wr_u64(&w, st->ops_failed[i]);
+	ipc_wr_u8(&w, PW_NEUT_COUNT);
+	for (i = 0; i < PW_NEUT_COUNT; i++)
+		ipc_wr_u64(&w, st->neutralised[i]);
+	if (w.overflow) {
+		errno = EMSGSIZE;
+		return -1;
+	}
 	return frame_send(c, PW_STATUS, 0, buf, w.len);
 }
 
@@ -42,13 +90,27 @@ pw_decode_status(const uint8_t *p, size_t len, struct pw_status *st,
     const char **reason)
 {
 	struct ipc_rd r;
+	uint8_t n;
+	int i;
 
+	memset(st, 0, sizeof(*st));
 	ipc_rd_init(&r, p, len);
 	ipc_rd_u8(&r, &st->flags);
 	ipc_rd_i64(&r, &st->last_sync_ms);
 	ipc_rd_i64(&r, &st->last_apply_ms);
 	ipc_rd_u32(&r, &st->n_services);
 	ipc_rd_u32(&r, &st->n_failed_ops);
+	/* The counts are fixed by this protocol version: exactly these. */
+	if (ipc_rd_u8(&r, &n) == 0 && n != PW_OPK_COUNT)
+		ipc_rd_fail(&r, "wrong number of operation kinds");
+	for (i = 0; i < PW_OPK_COUNT; i++)
+		ipc_rd_u64(&r, &st->ops_applied[i]);
+	for (i = 0; i < PW_OPK_COUNT; i++)
+		ipc_rd_u64(&r, &st->ops_failed[i]);
+	if (ipc_rd_u8(&r, &n) == 0 && n != PW_NEUT_COUNT)
+		ipc_rd_fail(&r, "wrong number of neutralisation counters");
+	for (i = 0; i < PW_NEUT_COUNT; i++)
+		ipc_rd_u64(&r, &st->neutralised[i]);
 	if (r.err == NULL && (st->flags & ~PW_ST_ALL))
 		ipc_rd_fail(&r, "unknown status flags");
 	if (r.err == NULL && (st->last_sync_ms < 0 || st->last_apply_ms < 0))

@@ -4,7 +4,10 @@
  * ports of externalTrafficPolicy: Local Services).
  *
  *	PW_STATUS	flags, times of the last full sync and last apply,
- *			counters
+ *			counters; then the operation counters by kind
+ *			(count, applied[count], failed[count]) and the
+ *			planner's neutralisation counters (count,
+ *			n[count]), each count exactly the one below
  *	PW_LOCAL_EPS	count, entries; FRAME_F_MORE on every part but the
  *			last.  The parts together are the complete table
  *			(level-triggered: it replaces the previous one).
@@ -33,13 +36,47 @@ struct frame_msg;
 #define PW_ST_DEGRADED		0x04	/* the last sync had failed ops */
 #define PW_ST_ALL		0x07
 
+/* Kinds of applier operations, for kipvs's own counters. */
+enum pw_opk {
+	PW_OPK_VS = 0,		/* IPVS virtual service */
+	PW_OPK_RS,		/* IPVS real server (add, delete, weight) */
+	PW_OPK_ADDR,		/* address on kube-ipvs0 */
+	PW_OPK_SET_MEMBER,	/* ipset member */
+	PW_OPK_SET,		/* ipset (ensure, reload) */
+	PW_OPK_CHAIN,		/* iptables chain (replace, drop VIP) */
+	PW_OPK_LINK,		/* the kube-ipvs0 link */
+	PW_OPK_OTHER,		/* IPVS timeouts, dump requests */
+	PW_OPK_COUNT
+};
+
+/*
+ * Why the planner left part of a Service out (the planner's enum
+ * plan_neut, same order).
+ */
+enum pw_neut {
+	PW_NEUT_VIP_DENIED = 0,
+	PW_NEUT_VIP_NODE,
+	PW_NEUT_NODEPORT_RANGE,
+	PW_NEUT_ENDPOINT_DENIED,
+	PW_NEUT_CONFLICT,
+	PW_NEUT_COUNT
+};
+
 struct pw_status {
 	uint8_t		flags;		/* PW_ST_* */
 	int64_t		last_sync_ms;	/* CLOCK_REALTIME ms; 0 = never */
 	int64_t		last_apply_ms;
 	uint32_t	n_services;
 	uint32_t	n_failed_ops;
+	/* Since the planner started (counters, never decreasing). */
+	uint64_t	ops_applied[PW_OPK_COUNT];
+	uint64_t	ops_failed[PW_OPK_COUNT];
+	uint64_t	neutralised[PW_NEUT_COUNT];
 };
+
+/* Metric label values: "ipvs_service", ...; "vip_denied", ... */
+const char *pw_opk_name(enum pw_opk);
+const char *pw_neut_name(enum pw_neut);
 
 struct pw_local_eps {
 	char		namespace[REC_NAMESPACE_MAX + 1];

@@ -235,6 +235,10 @@ struct plan_daemon {
 	int		 lep_dirty;
 	uint64_t	 next_lep;
 	struct plan_ep_buf epbuf;
+	/* kipvs's own counters for /metrics (sent in PW_STATUS). */
+	struct plan_neutral neutral;
+	uint64_t	 ops_applied[PW_OPK_COUNT];
+	uint64_t	 ops_failed[PW_OPK_COUNT];
 };
 
 static int64_t
@@ -274,6 +278,9 @@ pd_config(struct plan_daemon *pd)
 		    kc->scheduler);
 	c->strict_arp = kc->strict_arp;
 	c->masquerade_bit = kc->masquerade_bit;
+	c->nodeport_lo = kc->nodeport_range_lo;
+	c->nodeport_hi = kc->nodeport_range_hi;
+	c->neutral = &pd->neutral;
 	for (i = 0; i < kc->n_exclude_cidrs && i < KP_MAX_CIDRS; i++)
 		pd->exclude_cidrs[i] = kc->exclude_cidrs[i];
 	c->exclude_cidrs = pd->exclude_cidrs;
@@ -641,6 +648,40 @@ pd_lep_update(struct plan_daemon *pd)
 
 /* --- towards the watcher ------------------------------------------------- */
 
+_Static_assert((int)PW_NEUT_COUNT == (int)PLAN_NEUT_COUNT,
+    "enum pw_neut follows enum plan_neut");
+
+/* The kind an op is counted under on /metrics. */
+static enum pw_opk
+pd_opk(uint8_t kind)
+{
+	switch (kind) {
+	case PA_OP_VS_ENSURE:
+	case PA_OP_VS_DEL:
+		return PW_OPK_VS;
+	case PA_OP_RS_ENSURE:
+	case PA_OP_RS_DEL:
+	case PA_OP_RS_WEIGHT:
+		return PW_OPK_RS;
+	case PA_OP_ADDR_ADD:
+	case PA_OP_ADDR_DEL:
+		return PW_OPK_ADDR;
+	case PA_OP_SET_ADD:
+	case PA_OP_SET_DEL:
+		return PW_OPK_SET_MEMBER;
+	case PA_OP_SET_ENSURE:
+	case PA_OP_SET_RELOAD_BEGIN:
+	case PA_OP_SET_RELOAD_COMMIT:
+		return PW_OPK_SET;
+	case PA_OP_CHAIN_REPLACE:
+	case PA_OP_CHAIN_DROP_VIP:
+		return PW_OPK_CHAIN;
+	case PA_OP_LINK_ENSURE:
+		return PW_OPK_LINK;
+	}
+	return PW_OPK_OTHER;
+}
+
 static void
 pd_status_build(struct plan_daemon *pd, struct pw_status *st)
 {
@@ -655,6 +696,9 @@ pd_status_build(struct plan_daemon *pd, struct pw_status *st)
 	st->last_apply_ms = pd->last_apply_ms;
 	st->n_services = (uint32_t)plan_model_nservices(pd->m);
 	st->n_failed_ops = (uint32_t)plan_retry_count(pd->retry);
+	memcpy(st->ops_applied, pd->ops_applied, sizeof(st->ops_applied));
+	memcpy(st->ops_failed, pd->ops_failed, sizeof(st->ops_failed));
+	memcpy(st->neutralised, pd->neutral.n, sizeof(st->neutralised));
 }
 
 static int
@@ -1174,9 +1218,11 @@ pd_results(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
 		b->answered++;
 		if (r->status == AP_OK) {
 			plan_retry_ok(pd->retry, op, now);
+			pd->ops_applied[pd_opk(op->kind)]++;
 			continue;
 		}
 		b->failed++;
+		pd->ops_failed[pd_opk(op->kind)]++;
 		pd_op_failed(pd, op, r, now);
 	}
 	if (!ev->last)

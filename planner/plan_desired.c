@@ -4,11 +4,23 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/log.h"
 #include "planner/plan_desired.h"
+
+const char *const plan_neut_names[PLAN_NEUT_COUNT] = {
+	[PLAN_NEUT_VIP_DENIED] = "vip_denied",
+	[PLAN_NEUT_VIP_NODE] = "vip_node_address",
+	[PLAN_NEUT_NODEPORT_RANGE] = "nodeport_range",
+	[PLAN_NEUT_ENDPOINT_DENIED] = "endpoint_denied",
+	[PLAN_NEUT_CONFLICT] = "conflict",
+};
 
 const struct plan_set_info plan_sets[PLAN_SET_COUNT] = {
 	[PLAN_SET_LOOP_BACK] = { "KUBE-LOOP-BACK", "KUBE-6-LOOP-BACK",
@@ -107,6 +119,68 @@ plan_config_init(struct plan_config *c)
 	memcpy(c->scheduler, "rr", 3);
 	c->masquerade_bit = 14;
 	c->random_fully = 1;
+	/* No range: kube-proxy has none; the daemon sets kipvs's own. */
+	c->nodeport_lo = 1;
+	c->nodeport_hi = 65535;
+}
+
+/* --- what is never programmed ------------------------------------------ */
+
+const char *
+plan_addr_denied(const struct rec_addr *a)
+{
+	static const uint8_t zero[16];
+	const uint8_t *b = a->addr;
+
+	if (a->family == REC_FAMILY_IPV4) {
+		if (b[0] == 0)
+			return b[1] == 0 && b[2] == 0 && b[3] == 0 ?
+			    "the unspecified address" : "in 0.0.0.0/8";
+		if (b[0] == 127)
+			return "a loopback address";
+		if (b[0] == 169 && b[1] == 254)
+			return b[2] == 169 && b[3] == 254 ?
+			    "the metadata address" : "a link-local address";
+		if (b[0] >= 224 && b[0] <= 239)
+			return "a multicast address";
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "the broadcast address";
+		if (b[0] >= 240)
+			return "a reserved address (240.0.0.0/4)";
+		return NULL;
+	}
+	if (memcmp(b, zero, 16) == 0)
+		return "the unspecified address";
+	if (memcmp(b, zero, 15) == 0 && b[15] == 1)
+		return "a loopback address";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "a link-local address";
+	if (b[0] == 0xff)
+		return "a multicast address";
+	if (memcmp(b, zero, 10) == 0 && b[10] == 0xff && b[11] == 0xff)
+		return "an IPv4-mapped address";
+	return NULL;
+}
+
+static void	pd_neut(struct plan_neutral *, enum plan_neut,
+		    const struct plan_svc *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+
+/* Counts and logs one part of a Service left out. */
+static void
+pd_neut(struct plan_neutral *nt, enum plan_neut kind,
+    const struct plan_svc *s, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (nt != NULL)
+		nt->n[kind]++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("service %s/%s: %s: left out (%s)", s->ns, s->name, msg,
+	    plan_neut_names[kind]);
 }
 
 void
@@ -648,6 +722,35 @@ fail:
 	return -1;
 }
 
+/*
+ * A VIP (clusterIP, externalIP, LB ingress IP) that would capture traffic
+ * that is not the Service's: an address in the deny-list, or one of the
+ * node's own addresses (kube-proxy makes a VS there without binding it,
+ * which takes over the host's own service on that port).  Logged and
+ * counted; 1 when the VIP must be left out.
+ */
+static int
+pd_vip_denied(const struct plan_config *c, const struct pd_port *p,
+    const char *what, const struct rec_addr *ip)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *why = plan_addr_denied(ip);
+
+	if (why != NULL) {
+		pd_neut(c->neutral, PLAN_NEUT_VIP_DENIED, p->svc,
+		    "%s %s (port %u) is %s", what,
+		    addr_fmt(ip, buf, sizeof(buf)), p->sp->port, why);
+		return 1;
+	}
+	if (pd_is_node_ip(c, ip)) {
+		pd_neut(c->neutral, PLAN_NEUT_VIP_NODE, p->svc,
+		    "%s %s (port %u) is an address of this node", what,
+		    addr_fmt(ip, buf, sizeof(buf)), p->sp->port);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 pd_external_ips(struct plan_desired *d, const struct plan_config *c,
     struct pd_port *p)
@@ -659,7 +762,8 @@ pd_external_ips(struct plan_desired *d, const struct plan_config *c,
 	for (i = 0; i < s->n_external_ips; i++) {
 		const struct rec_addr *ip = &s->external_ips[i];
 
-		if (ip->family != d->family)
+		if (ip->family != d->family ||
+		    pd_vip_denied(c, p, "externalIP", ip))
 			continue;
 		if (pd_set_ipport(d, p->etp_local ?
 		    PLAN_SET_EXTERNAL_IP_LOCAL : PLAN_SET_EXTERNAL_IP, ip,
@@ -668,8 +772,7 @@ pd_external_ips(struct plan_desired *d, const struct plan_config *c,
 		pd_vs_base(c, p, ip, p->sp->port, &vs);
 		if (pd_vs_emit(d, p, &vs, p->etp_local) == -1)
 			return -1;
-		/* Never bind an address another interface already has. */
-		if (!pd_is_node_ip(c, ip) && pd_addr_add(d, ip) == -1)
+		if (pd_addr_add(d, ip) == -1)
 			return -1;
 	}
 	return 0;
@@ -742,7 +845,8 @@ pd_lb_vips(struct plan_desired *d, const struct plan_config *c,
 		const struct rec_addr *ip = &s->lb_ingress[i].ip;
 
 		if (ip->family != d->family ||
-		    s->lb_ingress[i].ipmode != REC_IPMODE_VIP)
+		    s->lb_ingress[i].ipmode != REC_IPMODE_VIP ||
+		    pd_vip_denied(c, p, "load-balancer IP", ip))
 			continue;
 		if (pd_set_ipport(d, PLAN_SET_LOAD_BALANCER, ip, p->sp->proto,
 		    p->sp->port) == -1)
@@ -756,7 +860,7 @@ pd_lb_vips(struct plan_desired *d, const struct plan_config *c,
 		pd_vs_base(c, p, ip, p->sp->port, &vs);
 		if (pd_vs_emit(d, p, &vs, p->etp_local) == -1)
 			return -1;
-		if (!pd_is_node_ip(c, ip) && pd_addr_add(d, ip) == -1)
+		if (pd_addr_add(d, ip) == -1)
 			return -1;
 	}
 	return 0;
@@ -808,6 +912,34 @@ pd_node_port(struct plan_desired *d, const struct plan_config *c,
 	return 0;
 }
 
+/*
+ * Drops endpoints at denied addresses (loopback, metadata, ...: an
+ * EndpointSlice may name any address, CVE-2021-25740); returns the new
+ * count.  The node's own addresses stay: host-network pods use them.
+ */
+static size_t
+pd_eps_filter(const struct plan_config *c, const struct plan_svc *s,
+    struct plan_ep *eps, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *why;
+	size_t i, out;
+
+	for (i = 0, out = 0; i < n; i++) {
+		if ((why = plan_addr_denied(&eps[i].addr)) != NULL) {
+			pd_neut(c->neutral, PLAN_NEUT_ENDPOINT_DENIED, s,
+			    "endpoint %s port %u is %s",
+			    addr_fmt(&eps[i].addr, buf, sizeof(buf)),
+			    eps[i].port, why);
+			continue;
+		}
+		if (out != i)
+			eps[out] = eps[i];
+		out++;
+	}
+	return out;
+}
+
 int
 plan_desired_svcport(struct plan_desired *d, const struct plan_config *c,
     const struct plan_model *m, const struct plan_svc *s, size_t idx)
@@ -821,6 +953,7 @@ plan_desired_svcport(struct plan_desired *d, const struct plan_config *c,
 	uint16_t j, hc = 0;
 
 	memset(&p, 0, sizeof(p));
+	d->neutral = c->neutral;
 	if (idx >= s->n_ports)
 		return 0;
 	p.svc = s;
@@ -830,6 +963,9 @@ plan_desired_svcport(struct plan_desired *d, const struct plan_config *c,
 		if (s->cluster_ips[i].family == d->family)
 			p.cip = &s->cluster_ips[i];
 	if (p.cip == NULL || p.sp->port == 0)
+		return 0;
+	/* A denied ClusterIP takes the whole service port with it. */
+	if (pd_vip_denied(c, &p, "clusterIP", p.cip))
 		return 0;
 
 	for (j = 0; j < s->n_external_ips; j++)
@@ -850,10 +986,17 @@ plan_desired_svcport(struct plan_desired *d, const struct plan_config *c,
 	uses_local = p.itp_local || (p.etp_local && externally);
 	if (s->type == REC_SVC_LOADBALANCER && p.etp_local)
 		hc = s->hc_node_port;
+	if (hc != 0 && (hc < c->nodeport_lo || hc > c->nodeport_hi)) {
+		pd_neut(c->neutral, PLAN_NEUT_NODEPORT_RANGE, s,
+		    "healthCheckNodePort %u is outside %u-%u", hc,
+		    c->nodeport_lo, c->nodeport_hi);
+		hc = 0;
+	}
 
 	n = plan_model_endpoints(m, s, p.sp, d->family, &d->epbuf);
 	if (n < 0)
 		return -1;
+	n = (int)pd_eps_filter(c, s, d->epbuf.v, (size_t)n);
 	p.eps = d->epbuf.v;
 	p.n_eps = (size_t)n;
 	p.sel.mark = p.n_eps <= sizeof(mark_stack) ? mark_stack :
@@ -883,7 +1026,12 @@ plan_desired_svcport(struct plan_desired *d, const struct plan_config *c,
 		goto out;
 	if (pd_external_ips(d, c, &p) == -1 || pd_lb_vips(d, c, &p) == -1)
 		goto out;
-	if (p.sp->node_port != 0) {
+	if (p.sp->node_port != 0 && (p.sp->node_port < c->nodeport_lo ||
+	    p.sp->node_port > c->nodeport_hi))
+		pd_neut(c->neutral, PLAN_NEUT_NODEPORT_RANGE, s,
+		    "nodePort %u (port %u) is outside %u-%u", p.sp->node_port,
+		    p.sp->port, c->nodeport_lo, c->nodeport_hi);
+	else if (p.sp->node_port != 0) {
 		if (pd_nodeips(d, c) == -1)
 			goto out;
 		/*
@@ -939,6 +1087,33 @@ plan_desired_build(struct plan_desired *d, const struct plan_config *c,
 	return plan_desired_finish(d);
 }
 
+/*
+ * A virtual server two Services claim: the winner (sorted first) keeps
+ * it.  The same Service claiming it twice (an externalIP equal to its own
+ * ClusterIP) is no conflict.
+ */
+static void
+pd_conflict(struct plan_desired *d, const struct plan_vs *win,
+    const struct plan_vs *lose)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *wns = win->owner_ns != NULL ? win->owner_ns : "?";
+	const char *wn = win->owner_name != NULL ? win->owner_name : "?";
+	const char *lns = lose->owner_ns != NULL ? lose->owner_ns : "?";
+	const char *ln = lose->owner_name != NULL ? lose->owner_name : "?";
+
+	if (strcmp(wns, lns) == 0 && strcmp(wn, ln) == 0)
+		return;
+	if (d->neutral != NULL)
+		d->neutral->n[PLAN_NEUT_CONFLICT]++;
+	log_warnx("service %s/%s: virtual server %s %s:%u is also claimed by "
+	    "service %s/%s, which is older or sorts first: left out (%s)",
+	    lns, ln, lose->proto == REC_PROTO_UDP ? "UDP" :
+	    lose->proto == REC_PROTO_SCTP ? "SCTP" : "TCP",
+	    addr_fmt(&lose->addr, buf, sizeof(buf)), lose->port, wns, wn,
+	    plan_neut_names[PLAN_NEUT_CONFLICT]);
+}
+
 int
 plan_desired_finish(struct plan_desired *d)
 {
@@ -951,6 +1126,7 @@ plan_desired_finish(struct plan_desired *d)
 		qsort(t->vs, t->n, sizeof(*t->vs), pd_vs_owner_cmp);
 	for (i = 0, out = 0; i < t->n; i++) {
 		if (out > 0 && plan_vs_cmp(&t->vs[out - 1], &t->vs[i]) == 0) {
+			pd_conflict(d, &t->vs[out - 1], &t->vs[i]);
 			free(t->vs[i].rs);
 			continue;
 		}

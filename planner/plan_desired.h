@@ -64,7 +64,50 @@ struct plan_config {
 	 */
 	uint8_t		 local_mode;
 	char		 local_iface[16];
+	/*
+	 * kipvs's own --nodeport-range (the daemon; render and the default
+	 * have none, 1-65535, as kube-proxy): a nodePort or health-check
+	 * node port outside it is left out (the applier refuses it anyway).
+	 */
+	uint16_t	 nodeport_lo;
+	uint16_t	 nodeport_hi;
+	/*
+	 * Where the neutralisation counters go (NULL: not counted).  The
+	 * counters are written through a const configuration: they are not
+	 * configuration, only reached through it.
+	 */
+	struct plan_neutral *neutral;
 };
+
+/*
+ * What the planner leaves out of an otherwise valid Service because
+ * programming it would capture traffic that is not the Service's
+ * (docs/hostile-input.md).  Each is logged with the Service's name.
+ */
+enum plan_neut {
+	PLAN_NEUT_VIP_DENIED = 0,	/* a VIP in the deny-list */
+	PLAN_NEUT_VIP_NODE,		/* a VIP that is a node address */
+	PLAN_NEUT_NODEPORT_RANGE,	/* node port outside the range */
+	PLAN_NEUT_ENDPOINT_DENIED,	/* an endpoint in the deny-list */
+	PLAN_NEUT_CONFLICT,		/* a VS lost to an older Service */
+	PLAN_NEUT_COUNT
+};
+
+struct plan_neutral {
+	uint64_t	 n[PLAN_NEUT_COUNT];
+};
+
+/* Metric label of each counter ("vip_denied", ...). */
+extern const char *const plan_neut_names[PLAN_NEUT_COUNT];
+
+/*
+ * Why an address may not be a virtual or real server address:
+ * unspecified, "this network" 0/8, loopback, link-local (the metadata
+ * service 169.254.169.254 among them), multicast, the limited broadcast,
+ * 240/4; for IPv6 ::, ::1, fe80::/10, ff00::/8 and IPv4-mapped.  NULL when
+ * none applies.
+ */
+const char *plan_addr_denied(const struct rec_addr *);
 
 struct plan_rs {
 	struct rec_addr	 addr;
@@ -175,6 +218,8 @@ struct plan_desired {
 	size_t		 n_nodeips;
 	int		 nodeips_done;
 	struct plan_ep_buf epbuf;	/* scratch */
+	/* The config's counters, for plan_desired_finish()'s conflicts. */
+	struct plan_neutral *neutral;
 };
 
 void	plan_config_init(struct plan_config *);

@@ -432,6 +432,13 @@ wj_metadata(struct wj_ctx *c, const json_t *obj, int namespaced,
 	meta = wj_opt_object(obj, "metadata");
 	if (meta == NULL)
 		return wj_fail(c, "no metadata");
+	/*
+	 * Whichever of name and namespace is valid names the object in the
+	 * message when the other one is not.
+	 */
+	if (namespaced && wj_opt_str(meta, "namespace", &ns) == 1 &&
+	    wj_name_ok(ns, REC_NAMESPACE_MAX, 0))
+		c->ns = ns;
 	if (wj_opt_str(meta, "name", &name) != 1)
 		return wj_fail(c, "metadata.name missing or not a string");
 	if (!wj_name_ok(name, namemax, 1))
@@ -445,7 +452,6 @@ wj_metadata(struct wj_ctx *c, const json_t *obj, int namespaced,
 		if (!wj_name_ok(ns, REC_NAMESPACE_MAX, 0))
 			return wj_fail(c, "invalid metadata.namespace \"%s\"",
 			    wj_show(ns, buf, sizeof(buf)));
-		c->ns = ns;
 	}
 	*meta_out = meta;
 	return WATCH_JSON_OK;
@@ -596,11 +602,26 @@ wj_svc_ports(struct wj_ctx *c, const json_t *spec, struct rec_service *s)
 			return wj_fail(c, "spec.ports[%zu].nodePort not an "
 			    "integer in 0..65535", i);
 		sp->node_port = (uint16_t)nodeport;
-		for (j = 0; j < i; j++)
+		/*
+		 * The apiserver refuses these too; an old or forged object
+		 * would make two claims on one virtual server.
+		 */
+		for (j = 0; j < i; j++) {
 			if (strcmp(s->ports[j].name, sp->name) == 0 &&
 			    s->ports[j].protocol == sp->protocol)
 				return wj_fail(c, "spec.ports[%zu] repeats "
 				    "name \"%s\" and protocol", i, sp->name);
+			if (s->ports[j].port == sp->port &&
+			    s->ports[j].protocol == sp->protocol)
+				return wj_fail(c, "spec.ports[%zu] repeats "
+				    "port %u and protocol", i, sp->port);
+			if (sp->node_port != 0 && s->ports[j].node_port ==
+			    sp->node_port && s->ports[j].protocol ==
+			    sp->protocol)
+				return wj_fail(c, "spec.ports[%zu] repeats "
+				    "nodePort %u and protocol", i,
+				    sp->node_port);
+		}
 	}
 	s->n_ports = (uint16_t)n;
 	return WATCH_JSON_OK;

@@ -423,6 +423,68 @@ ctl_pw_tests(void)
 	    "pw: unknown status flags rejected");
 }
 
+/* PW_STATUS's counters: a round trip, and each malformed shape. */
+static void
+pw_counter_tests(void)
+{
+	struct pw_status st, got;
+	struct frame_msg m;
+	uint8_t buf[512];
+	const char *reason = "";
+	size_t len, nk = 25, nn = 25 + 1 + 16 * PW_OPK_COUNT;
+	int i;
+
+	pair(IPC_DIR_PW, IPC_DIR_WP);
+	memset(&st, 0, sizeof(st));
+	st.flags = PW_ST_SYNCED;
+	st.n_services = 7;
+	for (i = 0; i < PW_OPK_COUNT; i++) {
+		st.ops_applied[i] = 1000u * (uint64_t)(i + 1);
+		st.ops_failed[i] = (uint64_t)i;
+	}
+	st.ops_applied[PW_OPK_RS] = UINT64_MAX;
+	for (i = 0; i < PW_NEUT_COUNT; i++)
+		st.neutralised[i] = 10u + (uint64_t)i;
+	ok(pw_send_status(&up, &st) == 0 && recv1(&m) == 1 &&
+	    pw_decode_status(m.payload, m.len, &got, &reason) == 0 &&
+	    memcmp(&st, &got, sizeof(st)) == 0,
+	    "pw: status counters round trip");
+	len = m.len;
+	is((long)len, 25 + 2 + 16 * PW_OPK_COUNT + 8 * PW_NEUT_COUNT,
+	    "pw: status is exactly its fixed length");
+	ok(m.payload[nk] == PW_OPK_COUNT && m.payload[nn] == PW_NEUT_COUNT,
+	    "pw: the two counts are where docs/ipc.md says");
+	memcpy(buf, m.payload, len);
+
+	ok(pw_decode_status(buf, len - 1, &got, &reason) == -1,
+	    "pw: status one byte short rejected");
+	buf[len] = 0;
+	ok(pw_decode_status(buf, len + 1, &got, &reason) == -1,
+	    "pw: status with a trailing byte rejected");
+	ok(pw_decode_status(buf, 25, &got, &reason) == -1,
+	    "pw: status without counters (old shape) rejected");
+	buf[nk] = PW_OPK_COUNT + 1;
+	ok(pw_decode_status(buf, len, &got, &reason) == -1 &&
+	    strstr(reason, "operation kinds") != NULL,
+	    "pw: wrong number of op kinds rejected");
+	buf[nk] = PW_OPK_COUNT - 1;
+	ok(pw_decode_status(buf, len - 16, &got, &reason) == -1,
+	    "pw: fewer op kinds, consistently shorter, rejected");
+	buf[nk] = PW_OPK_COUNT;
+	buf[nn] = 0;
+	ok(pw_decode_status(buf, len, &got, &reason) == -1 &&
+	    strstr(reason, "neutralisation") != NULL,
+	    "pw: wrong number of neutralisation counters rejected");
+	buf[nn] = PW_NEUT_COUNT;
+	ok(pw_decode_status(buf, len, &got, &reason) == 0,
+	    "pw: restored payload decodes again");
+	is_str(pw_opk_name(PW_OPK_VS), "ipvs_service", "pw: op kind name");
+	is_str(pw_neut_name(PW_NEUT_VIP_NODE), "vip_node_address",
+	    "pw: neutralisation name");
+	is_str(pw_opk_name((enum pw_opk)PW_OPK_COUNT), "?",
+	    "pw: out-of-range kind has no name");
+}
+
 static void
 fill_ops(struct pa_op *ops)
 {
@@ -726,11 +788,12 @@ pa_ap_tests(void)
 int
 main(void)
 {
-	plan(64);
+	plan(77);
 	up.fd = down.fd = -1;
 	wp_tests();
 	wp_reject_tests();
 	ctl_pw_tests();
+	pw_counter_tests();
 	pa_ap_tests();
 	ipc_chan_close(&up);
 	ipc_chan_close(&down);

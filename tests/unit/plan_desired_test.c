@@ -295,6 +295,244 @@ test_after_sync(void)
 	plan_desired_clear(&d6);
 }
 
+/* --- hostile input: what the planner leaves out ------------------------- */
+
+static void
+add_svc(struct plan_model *m, const char *ns, const char *name,
+    int64_t created, const char *cip, const char *const *ext, size_t n_ext,
+    const char *const *lb, size_t n_lb, uint16_t node_port,
+    const char *const *eps, size_t n_eps)
+{
+	struct rec_service s;
+	struct rec_svc_port p;
+	struct rec_addr ea[8];
+	struct rec_lb_ingress li[4];
+	struct rec_slice sl;
+	struct rec_slice_port sp;
+	struct rec_endpoint e[4];
+	size_t i;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.namespace, sizeof(s.namespace), "%s", ns);
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	s.created = created;
+	s.type = node_port != 0 ? REC_SVC_NODEPORT : REC_SVC_CLUSTERIP;
+	s.n_cluster_ips = 1;
+	s.cluster_ips[0] = ip(cip);
+	memset(&p, 0, sizeof(p));
+	p.protocol = REC_PROTO_TCP;
+	p.port = 80;
+	p.node_port = node_port;
+	s.n_ports = 1;
+	s.ports = &p;
+	for (i = 0; i < n_ext; i++)
+		ea[i] = ip(ext[i]);
+	s.n_external_ips = (uint16_t)n_ext;
+	s.external_ips = ea;
+	memset(li, 0, sizeof(li));
+	for (i = 0; i < n_lb; i++) {
+		li[i].ip = ip(lb[i]);
+		li[i].ipmode = REC_IPMODE_VIP;
+	}
+	s.n_lb_ingress = (uint16_t)n_lb;
+	s.lb_ingress = li;
+	plan_model_svc_upsert(m, &s);
+	memset(&sl, 0, sizeof(sl));
+	snprintf(sl.namespace, sizeof(sl.namespace), "%s", ns);
+	snprintf(sl.name, sizeof(sl.name), "%s-1", name);
+	snprintf(sl.service, sizeof(sl.service), "%s", name);
+	sl.family = REC_FAMILY_IPV4;
+	memset(&sp, 0, sizeof(sp));
+	sp.protocol = REC_PROTO_TCP;
+	sp.port = 8080;
+	sl.n_ports = 1;
+	sl.ports = &sp;
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < n_eps; i++) {
+		e[i].addr = ip(eps[i]);
+		e[i].conditions = REC_EP_READY | REC_EP_SERVING;
+	}
+	sl.n_endpoints = (uint16_t)n_eps;
+	sl.endpoints = e;
+	plan_model_slice_upsert(m, &sl);
+}
+
+static void
+test_addr_denied(void)
+{
+	static const char *const bad[] = { "0.0.0.0", "0.1.2.3", "127.0.0.1",
+	    "127.255.0.9", "169.254.169.254", "169.254.1.1", "224.0.0.1",
+	    "239.255.255.250", "255.255.255.255", "240.0.0.1", "::", "::1",
+	    "fe80::1", "febf::1", "ff02::1" };
+	static const char *const good[] = { "10.0.0.1", "1.0.0.0",
+	    "126.255.255.255", "128.0.0.1", "169.253.0.1", "223.255.255.255",
+	    "192.168.1.10", "2001:db8::1", "fec0::1", "::2" };
+	struct rec_addr a;
+	size_t i, nbad = 0, ngood = 0;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = ip(bad[i]);
+		if (plan_addr_denied(&a) != NULL)
+			nbad++;
+		else
+			diag("not denied: %s", bad[i]);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		a = ip(good[i]);
+		if (plan_addr_denied(&a) == NULL)
+			ngood++;
+		else
+			diag("denied: %s", good[i]);
+	}
+	is((long)nbad, (long)(sizeof(bad) / sizeof(bad[0])),
+	    "deny-list: every denied address");
+	is((long)ngood, (long)(sizeof(good) / sizeof(good[0])),
+	    "deny-list: no neighbour of one");
+	a = ip("169.254.169.254");
+	is_str(plan_addr_denied(&a), "the metadata address",
+	    "deny-list: the metadata address is named");
+}
+
+static void
+test_neutralise(void)
+{
+	static const char *const ext[] = { "127.0.0.1", "169.254.169.254",
+	    "192.168.1.10", "192.0.2.7", "224.0.0.1" };
+	static const char *const lb[] = { "0.0.0.0", "203.0.113.5" };
+	static const char *const eps[] = { "127.0.0.1", "169.254.169.254",
+	    "10.244.0.5" };
+	static const char *const one_ep[] = { "10.244.0.6" };
+	struct plan_model *m = plan_model_new("node-a");
+	struct plan_neutral nt;
+	struct rec_addr node = ip("192.168.1.10");
+	struct plan_config c;
+	struct plan_desired d;
+	char *t, buf[256];
+	size_t i;
+
+	add_svc(m, "ns", "hostile", 100, "10.96.0.1", ext, 5, lb, 2, 22, eps,
+	    3);
+	/* A ClusterIP that is denied takes its whole service port. */
+	add_svc(m, "ns", "loopcip", 100, "127.0.0.53", NULL, 0, NULL, 0, 0,
+	    one_ep, 1);
+	memset(&nt, 0, sizeof(nt));
+	plan_config_init(&c);
+	c.node_ips = &node;
+	c.n_node_ips = 1;
+	c.nodeport_lo = 30000;
+	c.nodeport_hi = 32767;
+	c.neutral = &nt;
+	plan_desired_init(&d, REC_FAMILY_IPV4);
+	ok(plan_desired_build(&d, &c, m) == 0, "hostile: build");
+	t = ipvs_text(&d.ipvs);
+	is_str(t, "-A -t 10.96.0.1:80 -s rr\n"
+	    "-a -t 10.96.0.1:80 -r 10.244.0.5:8080 -m -w 1\n"
+	    "-A -t 192.0.2.7:80 -s rr\n"
+	    "-a -t 192.0.2.7:80 -r 10.244.0.5:8080 -m -w 1\n"
+	    "-A -t 203.0.113.5:80 -s rr\n"
+	    "-a -t 203.0.113.5:80 -r 10.244.0.5:8080 -m -w 1\n",
+	    "hostile: only the harmless VIPs, only the harmless endpoint, no "
+	    "nodePort 22 on the node address");
+	free(t);
+	t = NULL;
+	buf[0] = '\0';
+	for (i = 0; i < d.n_addrs; i++) {
+		char one[64];
+
+		addr_fmt(&d.addrs[i], one, sizeof(one));
+		if (strlen(buf) + strlen(one) + 2 < sizeof(buf)) {
+			strcat(buf, one);
+			strcat(buf, " ");
+		}
+	}
+	is_str(buf, "10.96.0.1 192.0.2.7 203.0.113.5 ",
+	    "hostile: only those addresses bound");
+	is((long)nt.n[PLAN_NEUT_VIP_DENIED], 5,
+	    "hostile: 4 denied VIPs and 1 denied ClusterIP counted");
+	is((long)nt.n[PLAN_NEUT_VIP_NODE], 1,
+	    "hostile: the node address as externalIP counted");
+	is((long)nt.n[PLAN_NEUT_NODEPORT_RANGE], 1,
+	    "hostile: nodePort 22 counted");
+	is((long)nt.n[PLAN_NEUT_ENDPOINT_DENIED], 2,
+	    "hostile: loopback and metadata endpoints counted");
+	is((long)d.sets[PLAN_SET_NODE_PORT_TCP].n, 0,
+	    "hostile: no KUBE-NODE-PORT-TCP member for port 22");
+	is((long)d.sets[PLAN_SET_EXTERNAL_IP].n, 1,
+	    "hostile: one KUBE-EXTERNAL-IP member");
+	plan_desired_clear(&d);
+	plan_model_free(m);
+}
+
+/* The winner of one contested VS, with the objects fed in either order. */
+static char *
+conflict_winner(int order, int64_t ca, int64_t cb, const char *nsa,
+    const char *nsb, uint64_t *conflicts)
+{
+	static const char *const ext[] = { "192.0.2.99" };
+	static const char *const epa[] = { "10.244.0.10" };
+	static const char *const epb[] = { "10.244.0.11" };
+	struct plan_model *m = plan_model_new("node-a");
+	struct plan_neutral nt;
+	struct plan_config c;
+	struct plan_desired d;
+	char *t;
+
+	if (order == 0) {
+		add_svc(m, nsa, "a", ca, "10.96.0.10", ext, 1, NULL, 0, 0,
+		    epa, 1);
+		add_svc(m, nsb, "b", cb, "10.96.0.11", ext, 1, NULL, 0, 0,
+		    epb, 1);
+	} else {
+		add_svc(m, nsb, "b", cb, "10.96.0.11", ext, 1, NULL, 0, 0,
+		    epb, 1);
+		add_svc(m, nsa, "a", ca, "10.96.0.10", ext, 1, NULL, 0, 0,
+		    epa, 1);
+	}
+	memset(&nt, 0, sizeof(nt));
+	plan_config_init(&c);
+	c.neutral = &nt;
+	plan_desired_init(&d, REC_FAMILY_IPV4);
+	if (plan_desired_build(&d, &c, m) == -1)
+		abort();
+	t = ipvs_text(&d.ipvs);
+	*conflicts = nt.n[PLAN_NEUT_CONFLICT];
+	plan_desired_clear(&d);
+	plan_model_free(m);
+	return t;
+}
+
+static void
+test_conflicts(void)
+{
+	const char *win_a = "-a -t 192.0.2.99:80 -r 10.244.0.10:8080";
+	const char *win_b = "-a -t 192.0.2.99:80 -r 10.244.0.11:8080";
+	uint64_t n0, n1;
+	char *t0, *t1;
+
+	/* b is older: b wins whatever the order. */
+	t0 = conflict_winner(0, 200, 100, "ns", "ns", &n0);
+	t1 = conflict_winner(1, 200, 100, "ns", "ns", &n1);
+	ok(strstr(t0, win_b) != NULL && strstr(t0, win_a) == NULL &&
+	    strcmp(t0, t1) == 0, "conflict: the older Service wins in both "
+	    "orders");
+	ok(n0 == 1 && n1 == 1, "conflict: counted once");
+	free(t0);
+	free(t1);
+	/* Same age: namespace order, then name order. */
+	t0 = conflict_winner(0, 100, 100, "zz", "aa", &n0);
+	t1 = conflict_winner(1, 100, 100, "zz", "aa", &n1);
+	ok(strstr(t0, win_b) != NULL && strcmp(t0, t1) == 0,
+	    "conflict: same age, namespace aa beats zz in both orders");
+	free(t0);
+	free(t1);
+	t0 = conflict_winner(0, 100, 100, "ns", "ns", &n0);
+	t1 = conflict_winner(1, 100, 100, "ns", "ns", &n1);
+	ok(strstr(t0, win_a) != NULL && strcmp(t0, t1) == 0,
+	    "conflict: same age and namespace, name a beats b in both orders");
+	free(t0);
+	free(t1);
+}
+
 int
 main(void)
 {
@@ -304,5 +542,8 @@ main(void)
 	test_entries();
 	test_loopback_node_ip();
 	test_after_sync();
+	test_addr_denied();
+	test_neutralise();
+	test_conflicts();
 	return done();
 }

@@ -267,6 +267,12 @@ test_service_invalid(void)
 		  "missing or empty" },
 		{ "\"clusterIP\":\"10.96.0.1\",\"ports\":[{\"port\":80},"
 		  "{\"port\":81}]", "repeats" },
+		{ "\"clusterIP\":\"10.96.0.1\",\"ports\":[{\"name\":\"a\","
+		  "\"port\":80},{\"name\":\"b\",\"port\":80}]",
+		  "repeats port 80" },
+		{ "\"clusterIP\":\"10.96.0.1\",\"ports\":[{\"name\":\"a\","
+		  "\"port\":80,\"nodePort\":30080},{\"name\":\"b\",\"port\":"
+		  "81,\"nodePort\":30080}]", "repeats nodePort 30080" },
 		{ SVC_OK_SPEC ",\"type\":\"Weird\"", "spec.type" },
 		{ SVC_OK_SPEC ",\"sessionAffinity\":\"ClientIP\","
 		  "\"sessionAffinityConfig\":{\"clientIP\":{\"timeoutSeconds\":"
