@@ -25,12 +25,16 @@ build_pkgs=(
 # valgrind, clang with its sanitizer/fuzzer runtimes, curl for HTTP checks
 # on loopback, python3 and openssl for the test apiserver and its
 # certificates, man-db (and groff) to check the man pages, systemd for
-# systemd-analyze on the unit files.
+# systemd-analyze on the unit files, strace to count the applier's
+# netlink messages in the VM.
 test_pkgs=(
 	perl qemu-system-x86 busybox-static cpio kmod xz-utils
 	ipvsadm ipset iptables iproute2
 	valgrind clang libclang-rt-14-dev
 	curl ca-certificates openssl python3 man-db systemd
+	strace
+	# nghttpx: an HTTP/2 TLS front for the test apiserver (tests/watch/17-h2.t)
+	nghttp2-proxy
 )
 # kubectl for `kubectl apply --dry-run=client` of the DaemonSet manifest
 # (tests/build/deploy.t): Debian's kubernetes-client, unless a kubectl is

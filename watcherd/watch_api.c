@@ -14,8 +14,11 @@
  * page → end() and watch at once; a watch that ends cleanly → watch again
  * at once from the last rv; 410 Gone (HTTP status or in-stream ERROR) and
  * an expired continue token → list again at once (with back-off if that
- * keeps happening); anything else (connection, TLS, timeout, 5xx, 401/403,
- * a broken stream) → exponential back-off with jitter, then retry the same
+ * keeps happening); a watch without a byte for watch_idle_s (a stalled
+ * connection, or only a quiet resource) → replaced at once from the last
+ * rv (on a new connection if it never got a response); anything else
+ * (connection, TLS, timeout, 5xx, 401/403, a broken stream) →
+ * exponential back-off with jitter, then retry the same
  * step; 429/503 with Retry-After → wait that long instead.  With
  * list_once (kipvs render) the last page ends the reflector and any
  * failure ends the event loop.
@@ -89,6 +92,7 @@ struct watch_refl {
 	uint64_t		 watch_events;
 	int			 gone;
 	int			 broken;
+	int			 fresh;		/* next watch: new connection */
 	struct watch_api_stats	 st;
 };
 
@@ -589,6 +593,24 @@ refl_watch_done(void *arg, const struct watch_http_result *res)
 		refl_fail(r, "watch", NULL, "bad watch stream");
 		return;
 	}
+	if (res->idle && (res->status == 200 || res->status == 0)) {
+		/*
+		 * Silence alone proves nothing (a quiet resource gets no
+		 * bookmarks), so no back-off: the apiserver serves the
+		 * resumed watch from its watch cache.  Over HTTP/1.1 the
+		 * connection goes with the request.  Over HTTP/2 the
+		 * stream is reset and the replacement shares the
+		 * connection (which flushes the reset), unless the server
+		 * never answered this request at all: then the
+		 * connection itself is suspect and a new one is made.
+		 */
+		r->st.watch_idle++;
+		r->fresh = res->status == 0;
+		log_info("%s: watch: no byte for %u s; replacing it from %s",
+		    r->kind->name, r->api->o.watch_idle_s, r->rv);
+		refl_schedule(r, 0);
+		return;
+	}
 	if (res->curl_code != CURLE_OK || res->status != 200) {
 		r->st.watch_restarts++;
 		refl_fail(r, "watch", res, NULL);
@@ -634,6 +656,8 @@ refl_watch_start(struct watch_refl *r)
 	memset(&o, 0, sizeof(o));
 	/* The server ends the watch after t s; no data is no error. */
 	o.timeout_ms = ((long)t + api->o.watch_grace_s) * 1000;
+	o.idle_ms = (long)api->o.watch_idle_s * 1000;
+	o.fresh = r->fresh;
 	cb.data = refl_watch_data;
 	cb.done = refl_watch_done;
 	cb.arg = r;
@@ -645,6 +669,7 @@ refl_watch_start(struct watch_refl *r)
 	free(q);
 	if (r->req == NULL)
 		return -1;
+	r->fresh = 0;
 	r->st.watches++;
 	r->state = REFL_WATCHING;
 	return 0;
@@ -723,6 +748,8 @@ watch_api_new(struct event_base *base, struct watch_http *http,
 		api->o.watch_grace_s = WATCH_GRACE_S;
 	if (api->o.list_idle_s == 0)
 		api->o.list_idle_s = WATCH_LIST_IDLE_S;
+	if (api->o.watch_idle_s == 0)
+		api->o.watch_idle_s = WATCH_IDLE_S;
 	if (api->o.backoff_base_ms == 0)
 		api->o.backoff_base_ms = WATCH_BACKOFF_BASE_MS;
 	if (api->o.backoff_cap_ms == 0)

@@ -75,6 +75,12 @@ struct watch_api_opts {
 	unsigned	 watch_timeout_s; /* timeoutSeconds in [t, 2t): 300 */
 	unsigned	 watch_grace_s;	/* client gives up t + grace: 30 */
 	unsigned	 list_idle_s;	/* no byte that long fails a list: 30 */
+	/*
+	 * A watch that got no byte that long is replaced at once from the
+	 * last rv (no back-off, no relist): 45.  A quiet resource type gets
+	 * no bookmarks, so this is also how often its watch is renewed.
+	 */
+	unsigned	 watch_idle_s;
 	uint32_t	 backoff_base_ms; /* 800 */
 	uint32_t	 backoff_cap_ms; /* 30000 */
 	uint32_t	 backoff_jitter_pct; /* 100: each wait in [d, 2d) */
@@ -96,6 +102,7 @@ struct watch_api_opts {
 #define WATCH_TIMEOUT_S		300
 #define WATCH_GRACE_S		30
 #define WATCH_LIST_IDLE_S	30
+#define WATCH_IDLE_S		45
 #define WATCH_MIN_WATCH_MS	1000
 #define WATCH_MAX_PAGE_BYTES	(64UL * 1024 * 1024)
 #define WATCH_MAX_EVENT_BYTES	(8UL * 1024 * 1024)
@@ -106,6 +113,7 @@ struct watch_api_stats {
 	uint64_t	pages;
 	uint64_t	watches;	/* watch requests started */
 	uint64_t	watch_restarts;	/* watches ended by a failure */
+	uint64_t	watch_idle;	/* watches renewed after watch_idle_s */
 	uint64_t	failures;	/* requests that failed (back-off) */
 	uint64_t	events;
 	uint64_t	bookmarks;

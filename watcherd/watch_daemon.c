@@ -83,6 +83,7 @@ struct watch_daemon {
 	uint64_t		 rejected[4];
 	uint64_t		 skipped[4];
 	uint64_t		 snapshots;
+	int			 node_eligible;	/* as /healthz serves it */
 };
 
 static int64_t
@@ -358,6 +359,46 @@ wd_object(struct watch_daemon *d, enum watch_res res, json_t *obj)
 	rec_slice_clear(&r.slice);
 }
 
+/*
+ * kube-proxy's node eligibility for /healthz (its NodeEligibleHandler):
+ * every version of the own Node seen — listed, added, modified or
+ * deleted — decides it: not eligible while it has a deletionTimestamp or
+ * the cluster autoscaler's ToBeDeletedByClusterAutoscaler taint.  Until
+ * the first one arrives the node is eligible.  Decided on the object
+ * itself, so a Node that fails record validation still counts.
+ */
+static void
+wd_node_eligible(struct watch_daemon *d, json_t *obj)
+{
+	json_t *md, *ts, *taints, *t, *key;
+	const char *name;
+	size_t i;
+	int eligible = 1;
+
+	md = json_object_get(obj, "metadata");
+	name = json_string_value(json_object_get(md, "name"));
+	if (name == NULL || strcmp(name, d->node) != 0)
+		return;
+	ts = json_object_get(md, "deletionTimestamp");
+	if (ts != NULL && !json_is_null(ts))
+		eligible = 0;
+	taints = json_object_get(json_object_get(obj, "spec"), "taints");
+	json_array_foreach(taints, i, t) {
+		key = json_object_get(t, "key");
+		if (json_is_string(key) && strcmp(json_string_value(key),
+		    "ToBeDeletedByClusterAutoscaler") == 0)
+			eligible = 0;
+	}
+	if (eligible != d->node_eligible)
+		log_info("node %s: %s", name, eligible ? "eligible again" :
+		    ts != NULL && !json_is_null(ts) ? "being deleted; not "
+		    "eligible (/healthz 503)" : "tainted "
+		    "ToBeDeletedByClusterAutoscaler; not eligible (/healthz "
+		    "503)");
+	d->node_eligible = eligible;
+	watch_httpd_node_eligible(d->httpd, eligible);
+}
+
 static void
 wd_sink_begin(void *arg, enum watch_res res)
 {
@@ -370,6 +411,8 @@ wd_sink_begin(void *arg, enum watch_res res)
 static void
 wd_sink_item(void *arg, enum watch_res res, json_t *obj)
 {
+	if (res == WATCH_RES_NODE)
+		wd_node_eligible(arg, obj);
 	wd_object(arg, res, obj);
 }
 
@@ -398,6 +441,8 @@ wd_sink_event(void *arg, enum watch_res res, enum watch_ev ev, json_t *obj)
 	const char *ns, *name;
 	uint8_t kind = wd_kind[res];
 
+	if (res == WATCH_RES_NODE)
+		wd_node_eligible(d, obj);
 	if (ev != WATCH_EV_DELETED) {
 		wd_object(d, res, obj);
 		return;
@@ -608,6 +653,55 @@ wd_metrics(void *arg, struct evbuffer *out)
 	    (d->status.flags & PW_ST_SYNCED) != 0,
 	    (d->status.flags & PW_ST_APPLIER_UP) != 0,
 	    d->status.n_services, d->status.n_failed_ops);
+	/* The planner's counters (since it started), from its status. */
+	evbuffer_add_printf(out,
+	    "# HELP kipvs_ops_applied_total Operations the applier carried "
+	    "out, by kind\n# TYPE kipvs_ops_applied_total counter\n");
+	for (i = 0; i < PW_OPK_COUNT; i++)
+		evbuffer_add_printf(out, "kipvs_ops_applied_total"
+		    "{kind=\"%s\"} %llu\n", pw_opk_name((enum pw_opk)i),
+		    (unsigned long long)d->status.ops_applied[i]);
+	evbuffer_add_printf(out,
+	    "# HELP kipvs_ops_failed_total Operations the applier refused "
+	    "or failed, by kind\n# TYPE kipvs_ops_failed_total counter\n");
+	for (i = 0; i < PW_OPK_COUNT; i++)
+		evbuffer_add_printf(out, "kipvs_ops_failed_total"
+		    "{kind=\"%s\"} %llu\n", pw_opk_name((enum pw_opk)i),
+		    (unsigned long long)d->status.ops_failed[i]);
+	evbuffer_add_printf(out,
+	    "# HELP kipvs_planner_neutralised_total Parts of Services left "
+	    "out of the kernel state (each computation counts), by reason\n"
+	    "# TYPE kipvs_planner_neutralised_total counter\n");
+	for (i = 0; i < PW_NEUT_COUNT; i++)
+		evbuffer_add_printf(out, "kipvs_planner_neutralised_total"
+		    "{reason=\"%s\"} %llu\n", pw_neut_name((enum pw_neut)i),
+		    (unsigned long long)d->status.neutralised[i]);
+}
+
+/* The watch engine's own counters (kept apart from wd_metrics). */
+static void
+wd_metrics_watch(struct watch_daemon *d, struct evbuffer *out)
+{
+	struct watch_api_stats st;
+	int i;
+
+	evbuffer_add_printf(out,
+	    "# HELP kipvs_watch_idle_restarts_total Watches replaced after "
+	    "receiving no byte for the idle timeout\n"
+	    "# TYPE kipvs_watch_idle_restarts_total counter\n");
+	for (i = 0; i < WATCH_RES_COUNT; i++) {
+		watch_api_stats(d->api, (enum watch_res)i, &st);
+		evbuffer_add_printf(out, "kipvs_watch_idle_restarts_total"
+		    "{kind=\"%s\"} %llu\n", wd_kind_name[wd_kind[i]],
+		    (unsigned long long)st.watch_idle);
+	}
+}
+
+static void
+wd_metrics_all(void *arg, struct evbuffer *out)
+{
+	wd_metrics(arg, out);
+	wd_metrics_watch(arg, out);
 }
 
 /* --- set-up -------------------------------------------------------------- */
@@ -744,7 +838,7 @@ wd_httpd(struct watch_daemon *d)
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
  done:
-	watch_httpd_set_metrics(d->httpd, wd_metrics, d);
+	watch_httpd_set_metrics(d->httpd, wd_metrics_all, d);
 	log_info("healthz on %s (port %u), metrics on %s (port %u)",
 	    hz[0] ? hz : "-", watch_httpd_healthz_port(d->httpd),
 	    mt[0] ? mt : "-", watch_httpd_metrics_port(d->httpd));
@@ -769,8 +863,37 @@ wd_max_fd(void)
 	return max;
 }
 
+const struct daemon_flag watch_daemon_flags[] = {
+	{ "watch-idle-timeout", 1, 0, "S: a watch that got no byte this "
+	    "long is replaced from its last resourceVersion (default 45)" },
+	{ NULL, 0, 0, NULL },
+};
+
+int
+watch_daemon_flag(void *arg, const char *name, const char *v, char *err,
+    size_t errlen)
+{
+	struct watch_daemon_conf *wc = arg;
+	unsigned long n;
+	char *end;
+
+	if (strcmp(name, "watch-idle-timeout") != 0) {
+		snprintf(err, errlen, "unknown flag");
+		return -1;
+	}
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 3600) {
+		snprintf(err, errlen, "1 to 3600 seconds");
+		return -1;
+	}
+	wc->watch_idle_s = (unsigned)n;
+	return 0;
+}
+
 struct watch_daemon *
-watch_daemon_setup(const struct daemon_opts *o, int *max_fd)
+watch_daemon_setup(const struct daemon_opts *o,
+    const struct watch_daemon_conf *wc, int *max_fd)
 {
 	struct watch_daemon *d;
 	struct watch_api_opts ao;
@@ -782,6 +905,7 @@ watch_daemon_setup(const struct daemon_opts *o, int *max_fd)
 		fatal("watcher");
 	d->kp = o->kp;
 	d->token_dirfd = -1;
+	d->node_eligible = 1;
 	pw_rx_init(&d->rx);
 	if (d->kp.families & KP_FAMILY_V4)
 		d->families |= 1u << WATCH_FAMILY_IPV4;
@@ -821,6 +945,7 @@ watch_daemon_setup(const struct daemon_opts *o, int *max_fd)
 
 	memset(&ao, 0, sizeof(ao));
 	ao.backoff_jitter_pct = UINT32_MAX;
+	ao.watch_idle_s = wc->watch_idle_s;
 	ao.node_name = d->node;
 	ao.proxy_name = d->kp.service_proxy_name[0] ?
 	    d->kp.service_proxy_name : NULL;

@@ -11,8 +11,24 @@
 #ifndef KIPVS_WATCH_DAEMON_H
 #define KIPVS_WATCH_DAEMON_H
 
+#include <stddef.h>
+
+struct daemon_flag;
 struct daemon_opts;
 struct watch_daemon;
+
+/* The watcher's own settings, from its own flags. */
+struct watch_daemon_conf {
+	unsigned	 watch_idle_s;	/* 0: WATCH_IDLE_S */
+};
+
+/*
+ * The watcher's own flags (the parent does not pass them yet) and their
+ * handler for daemon_opts_parse_own(); arg is a struct watch_daemon_conf.
+ */
+extern const struct daemon_flag watch_daemon_flags[];
+int	watch_daemon_flag(void *arg, const char *name, const char *value,
+	    char *err, size_t errlen);
 
 /*
  * Before the sandbox: resolves the apiserver, reads the credentials,
@@ -21,7 +37,7 @@ struct watch_daemon;
  * the highest descriptor it left open (the sandbox keeps 0..that).
  */
 struct watch_daemon *watch_daemon_setup(const struct daemon_opts *,
-	    int *max_fd);
+	    const struct watch_daemon_conf *, int *max_fd);
 /* After the sandbox: runs until SIGTERM (0) or the parent is gone (1). */
 int	watch_daemon_run(struct watch_daemon *);
 void	watch_daemon_free(struct watch_daemon *);

@@ -420,9 +420,11 @@ http_upkeep_cb(evutil_socket_t fd, short kind, void *arg)
 	(void)fd;
 	(void)kind;
 	/*
-	 * One call per running transfer: curl walks the connections it
-	 * holds and sends an HTTP/2 PING on any idle longer than the
-	 * handle's upkeep interval.
+	 * One call per running transfer: a libcurl that walks the multi
+	 * handle's connections here sends an HTTP/2 PING on any idle
+	 * longer than the handle's upkeep interval.  libcurl 7.88 only
+	 * looks at curl_easy_perform()'s own connections, so this does
+	 * nothing there (docs/watcher.md).
 	 */
 	TAILQ_FOREACH(r, &h->reqs, entry)
 		curl_easy_upkeep(r->easy);
@@ -758,6 +760,12 @@ watch_http_get(struct watch_http *h, const char *path_query,
 	rc |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	if (o->timeout_ms > 0)
 		rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	/*
+	 * A replacement for a request that got no response at all: over
+	 * HTTP/2 its connection stays in the pool and may be what stalls.
+	 */
+	if (o->fresh)
+		rc |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
 	r->idle_ms = o->idle_ms;
 	clock_gettime(CLOCK_MONOTONIC, &r->last_rx);
 	if (rc != CURLE_OK || http_set_tls(h, e) == -1) {
@@ -810,6 +818,7 @@ again:
 			continue;
 		memset(&res, 0, sizeof(res));
 		res.curl_code = CURLE_OPERATION_TIMEDOUT;
+		res.idle = 1;
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &res.status);
 		res.retry_after_s = -1;
 		snprintf(msg, sizeof(msg), "no data for %ld ms", idle);

@@ -6,9 +6,11 @@
  * Every request is a GET to the configured apiserver over HTTPS only, with
  * the peer certificate and host name verified, no redirects, no proxy, a
  * bearer token (re-read from its file when that changes) or a client
- * certificate, TCP keepalive plus TCP_USER_TIMEOUT, and, on HTTP/2,
- * PING frames (curl_easy_upkeep) so that a connection to a dead peer fails
- * within WATCH_HTTP_DEAD_S seconds even when no data is expected.
+ * certificate, and TCP keepalive plus TCP_USER_TIMEOUT, so that a
+ * connection to a dead peer fails within WATCH_HTTP_DEAD_S seconds even
+ * when no data is expected.  On HTTP/2, curl_easy_upkeep() is called for
+ * PING frames, which libcurl 7.88 (Debian 12) does not send for handles in
+ * a multi handle: see docs/watcher.md.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -44,6 +46,7 @@ struct watch_http_result {
 	long		 retry_after_s;	/* Retry-After in seconds, -1 if none */
 	int		 aborted;	/* the data callback returned -1 */
 	int		 too_big;	/* body over the request's max_body */
+	int		 idle;		/* no byte for the request's idle_ms */
 	const char	*errmsg;	/* curl's message, "" if none */
 	const char	*body;		/* non-200 body (bounded), NUL-ended */
 	size_t		 body_len;
@@ -69,6 +72,7 @@ struct watch_req_opts {
 	long		 idle_ms;	/* fail after that long without a
 					   byte; 0: off */
 	size_t		 max_body;	/* bytes of a 200 body; 0: unlimited */
+	int		 fresh;		/* a new connection, not a pooled one */
 };
 
 /*

@@ -21,13 +21,15 @@ main(int argc, char *argv[])
 	struct daemon_opts o;
 	struct sandbox_conf sb;
 	struct watch_daemon *d = NULL;
+	struct watch_daemon_conf wc = { 0 };
 	int max_fd = WATCH_FD_SIGNAL, rc;
 
-	daemon_opts_parse(&o, "kipvs-watcherd", argc, argv);
+	daemon_opts_parse_own(&o, "kipvs-watcherd", argc, argv,
+	    watch_daemon_flags, watch_daemon_flag, &wc);
 	daemon_check_fds(0, WATCH_FD_WP);
 	/* The sandbox probe needs no apiserver (tests/sup/30-*). */
 	if (o.test_syscall == NULL)
-		d = watch_daemon_setup(&o, &max_fd);
+		d = watch_daemon_setup(&o, &wc, &max_fd);
 
 	sandbox_defaults(&sb, SANDBOX_WATCHER);
 	sb.uid = o.uid;

@@ -18,6 +18,8 @@ What it models:
     rule of a real watch (DELETED with the old object, ADDED on re-entry);
   * bookmarks every --bookmark-interval seconds and ~2 s before
     timeoutSeconds, only when the kind changed after the watch's start;
+  * a watch ends within a second of its client leaving (EOF or a TLS
+    close_notify), so /watches counts only watches someone reads;
   * 410 both ways: lists with an old rv or an expired continue token get
     HTTP 410; watches from before the window get an in-stream ERROR event.
 
@@ -44,6 +46,12 @@ objects, inject faults and read the request log:
        open watch ends normally now; returns {"t":ms}), /compact (the watch window starts
        at the current rv: older watches and continue tokens get 410),
        /token {"token":T} (the only token accepted from now on)
+  POST /outage     {"on":true}: the API port closes its listening socket
+                   (new connections are refused: RST) and every open API
+                   connection is shut down (FIN; stalls end); the port
+                   stays bound, not listening, so nothing else takes it.
+                   {"on":false}: the same port listens again.  Returns
+                   {"t":ms}.  The control port is not affected.
   GET  /log        one line per API request:
                    "<ms> <verb> <kind> <status> <path?query> <user-agent>"
   GET  /watches    {"services":n,...} open watches per kind
@@ -315,6 +323,49 @@ class App:
         self.log = []
         self.release = threading.Event()
         self.watches = {k: 0 for k in KINDS}
+        self.conns = set()      # open API connections (for /outage)
+        self.outage_gen = 0     # bumped by every outage: watches end
+        self.api = None         # the API Server (for /outage)
+        self.ctx = None
+        self.parked = None      # the bound, not listening, socket
+        self.olock = threading.Lock()
+
+    def outage(self, on):
+        """Closes or reopens the API port; see /outage."""
+        with self.olock:
+            if on and self.parked is None:
+                port = self.api.server_address[1]
+                self.api.shutdown()
+                self.api.server_close()
+                # Keep the port: bound but not listening refuses
+                # connections and keeps it out of the ephemeral range.
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", port))
+                self.parked = s
+                with self.store.cond:
+                    self.outage_gen += 1
+                    conns = list(self.conns)
+                    self.store.cond.notify_all()
+                for c in conns:
+                    try:
+                        socket.socket.shutdown(c, socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                self.release.set()
+                self.release = threading.Event()
+            elif not on and self.parked is not None:
+                s, self.parked = self.parked, None
+                s.listen(self.api.request_queue_size)
+                api = Server(s.getsockname(), ApiHandler,
+                             bind_and_activate=False)
+                api.socket.close()
+                api.socket = self.ctx.wrap_socket(
+                    s, server_side=True, do_handshake_on_connect=False)
+                api.app = self
+                self.api = api
+                threading.Thread(target=api.serve_forever, args=(0.1,),
+                                 daemon=True).start()
 
     def take_fault(self, kind, verb):
         with self.flock:
@@ -339,15 +390,27 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         pass
 
     def setup(self):
+        with self.server.app.store.cond:
+            self.server.app.conns.add(self.request)
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.request.settimeout(30)
         try:
             self.request.do_handshake()
         except (ssl.SSLError, OSError):
+            with self.server.app.store.cond:
+                self.server.app.conns.discard(self.request)
             self.request.close()
             raise
         self.request.settimeout(None)
         super().setup()
+
+    def finish(self):
+        with self.server.app.store.cond:
+            self.server.app.conns.discard(self.request)
+        try:
+            super().finish()
+        except OSError:
+            pass
 
     @property
     def app(self):
@@ -409,6 +472,22 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             self.request.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+    def peer_gone(self):
+        """Whether a watching client is done with the connection (a real
+        apiserver notices at once; a watch here would otherwise live on
+        until its next write).  A client sends nothing while it watches
+        over HTTP/1.1, so anything to read — EOF, or TLS close_notify
+        before the FIN — means it left."""
+        try:
+            # The raw socket under TLS: peek, never consume.
+            socket.socket.recv(self.request, 1,
+                               socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            return True
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
 
     def stall(self):
         self.entry["status"] += "+stall"
@@ -577,6 +656,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             while cursor < len(st.history) and st.history[cursor][0] <= start:
                 cursor += 1
             end_gen = st.end_gen
+            out_gen = self.app.outage_gen
         self.head(200, chunked=True)
         if fault is not None and fault["action"] == "gone":
             gone = status_obj(410, "too old resource version: %s (%d)"
@@ -617,8 +697,11 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                 with st.cond:
                     if st.end_gen != end_gen:
                         break
+                    if self.app.outage_gen != out_gen:
+                        return
                     if cursor >= len(st.history):
-                        wake = deadline
+                        # Look at the client at least every second.
+                        wake = min(deadline, now + 1.0)
                         if bookmarks:
                             wake = min(wake, next_bm)
                             if not final_bm_sent:
@@ -627,6 +710,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                     new = st.history[cursor:]
                     cursor = len(st.history)
                     krv = st.kind_rv[kind]
+                if self.peer_gone():
+                    return
                 for rv, k, typ, old, obj in new:
                     if k != kind:
                         continue
@@ -733,6 +818,9 @@ class CtlHandler(http.server.BaseHTTPRequestHandler):
             if p == "/token":
                 app.tokens = {arg["token"]}
                 return self.reply({"ok": True})
+            if p == "/outage":
+                app.outage(bool(arg["on"]))
+                return self.reply({"t": now_ms()})
         except (KeyError, TypeError, ValueError) as e:
             return self.reply({"error": repr(e)}, 400)
         self.reply({"error": "not found"}, 404)
@@ -774,10 +862,13 @@ def main():
     api.socket = ctx.wrap_socket(api.socket, server_side=True,
                                  do_handshake_on_connect=False)
     api.app = app
+    app.api, app.ctx = api, ctx
     ctl = Server(("127.0.0.1", 0), CtlHandler)
     ctl.app = app
-    for s in (api, ctl):
-        threading.Thread(target=s.serve_forever, daemon=True).start()
+    # The API server polls often: /outage waits for it to stop.
+    for s, poll in ((api, 0.1), (ctl, 0.5)):
+        threading.Thread(target=s.serve_forever, args=(poll,),
+                         daemon=True).start()
 
     tmp = args.ports_file + ".tmp"
     with open(tmp, "w") as f:

@@ -191,7 +191,8 @@ usage(void)
 	fprintf(stderr, "usage: watch_driver [--kubeconfig F] [--master URL] "
 	    "[--incluster DIR] [--node N]\n    [--proxy-name P] [--resources "
 	    "svc,slice,node] [--page-limit N] [--watch-timeout S]\n"
-	    "    [--watch-grace S] [--list-idle S] [--backoff-base MS] "
+	    "    [--watch-grace S] [--watch-idle S] [--list-idle S] "
+	    "[--backoff-base MS] "
 	    "[--backoff-cap MS]\n    [--jitter PCT] [--min-watch-ms MS] "
 	    "[--max-page-bytes N] [--max-event-bytes N]\n    [--exit-after S] "
 	    "[--relist-after S] [--count-only] [--check-config]\n"
@@ -213,6 +214,7 @@ main(int argc, char *argv[])
 		{ "watch-timeout", required_argument, NULL, 't' },
 		{ "watch-grace", required_argument, NULL, 'g' },
 		{ "list-idle", required_argument, NULL, 's' },
+		{ "watch-idle", required_argument, NULL, 'I' },
 		{ "backoff-base", required_argument, NULL, 'b' },
 		{ "backoff-cap", required_argument, NULL, 'c' },
 		{ "jitter", required_argument, NULL, 'j' },
@@ -264,6 +266,7 @@ main(int argc, char *argv[])
 		case 't': o.watch_timeout_s = (unsigned)atoi(optarg); break;
 		case 'g': o.watch_grace_s = (unsigned)atoi(optarg); break;
 		case 's': o.list_idle_s = (unsigned)atoi(optarg); break;
+		case 'I': o.watch_idle_s = (unsigned)atoi(optarg); break;
 		case 'b': o.backoff_base_ms = (uint32_t)atol(optarg); break;
 		case 'c': o.backoff_cap_ms = (uint32_t)atol(optarg); break;
 		case 'j': o.backoff_jitter_pct = (uint32_t)atol(optarg); break;
@@ -358,7 +361,7 @@ main(int argc, char *argv[])
 		watch_api_stats(d.api, (enum watch_res)i, &st);
 		printf("%ld STATS %s lists=%llu relists=%llu pages=%llu "
 		    "watches=%llu restarts=%llu failures=%llu events=%llu "
-		    "bookmarks=%llu\n", drv_ms(&d), drv_res[i],
+		    "bookmarks=%llu idle=%llu\n", drv_ms(&d), drv_res[i],
 		    (unsigned long long)st.lists,
 		    (unsigned long long)st.relists,
 		    (unsigned long long)st.pages,
@@ -366,7 +369,8 @@ main(int argc, char *argv[])
 		    (unsigned long long)st.watch_restarts,
 		    (unsigned long long)st.failures,
 		    (unsigned long long)st.events,
-		    (unsigned long long)st.bookmarks);
+		    (unsigned long long)st.bookmarks,
+		    (unsigned long long)st.watch_idle);
 	}
 	getrusage(RUSAGE_SELF, &ru);
 	printf("%ld RSS %ld%s\n", drv_ms(&d), ru.ru_maxrss, DRV_SAN);

@@ -6,7 +6,8 @@
 # Source it from the repository root.  The caller sets API_DIR (a private
 # temporary directory: certificates, ports file, kubeconfig and the
 # apiserver's stderr go there) and kills $API_PID on exit.  Sets TOKEN,
-# and start_api sets API, CTL and API_PID.
+# and start_api sets API, CTL and API_PID.  `outage on|off` wraps the
+# control port's /outage (the API port refuses connections / listens again).
 #
 # SPDX-License-Identifier: Apache-2.0
 
@@ -80,4 +81,12 @@ ctl() {	# ctl PATH [JSON]: POST (or GET without JSON) to the control port
 	else
 		curl -sS "$CTL$1"
 	fi
+}
+
+outage() {	# outage on|off: the apiserver's API port refuses/accepts again
+	case $1 in
+	on) ctl /outage '{"on":true}' ;;
+	off) ctl /outage '{"on":false}' ;;
+	*) echo "outage: on or off" >&2; return 2 ;;
+	esac
 }

@@ -4,8 +4,9 @@
 # server ending it, a list when it makes no progress for list-idle
 # seconds.  The replacement watch resumes from the last rv, so a change
 # made during the stall still reaches the sink, and no relist happens.
-# (A dead peer is also caught below this, by TCP keepalive and
-# TCP_USER_TIMEOUT, and on HTTP/2 by PING; see docs/watcher.md.)
+# (With the real defaults the watch idle limit, 45 s, replaces a stalled
+# watch first: 14-idle.t.  A dead peer is also caught below this, by TCP
+# keepalive and TCP_USER_TIMEOUT: 13-deadpeer.t; see docs/watcher.md.)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/watch/lib.sh

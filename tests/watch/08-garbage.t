@@ -59,7 +59,6 @@ t "sink: the oversized event is not delivered" \
 ctl /apply '{"kind":"services","op":"delete","object":{"metadata":{"name":"huge","namespace":"alpha"}}}' >/dev/null
 
 # A redirect is not followed.
-ctl /fault '{"kind":"services","verb":"watch","action":"redirect","count":1}' >/dev/null
 stop_driver
 reqlog >/dev/null
 t "sink: never a second snapshot" test "$(grep -c 'svc BEGIN' "$W/out")" -eq 1

@@ -70,7 +70,8 @@ stop_driver() {
 # wait_for PATTERN [SECONDS] [FILE]: until an extended regex matches a line.
 wait_for() {
 	local pat=$1 secs=${2:-10} file=${3:-$W/out} i
-	for i in $(seq $((secs * 10))); do
+	# KIPVS_TIME_SCALE: slower daemons (make memcheck runs them in valgrind).
+	for i in $(seq $((secs * 10 * ${KIPVS_TIME_SCALE:-1}))); do
 		grep -Eq -- "$pat" "$file" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -80,7 +81,7 @@ wait_for() {
 # wait_count PATTERN N [SECONDS] [FILE]: until at least N lines match.
 wait_count() {
 	local pat=$1 want=$2 secs=${3:-10} file=${4:-$W/out} i
-	for i in $(seq $((secs * 10))); do
+	for i in $(seq $((secs * 10 * ${KIPVS_TIME_SCALE:-1}))); do
 		[ "$(grep -Ec -- "$pat" "$file" 2>/dev/null)" -ge "$want" ] &&
 		    return 0
 		sleep 0.1
@@ -142,6 +143,16 @@ wait_req() {
 	for i in $(seq $((${4:-10} * 10))); do
 		reqlog >/dev/null
 		[ "$(reqs "$1" "$2" | wc -l)" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_cmd SECONDS COMMAND...: until COMMAND succeeds (polled every 100 ms).
+wait_cmd() {
+	local secs=$1 i; shift
+	for i in $(seq $((secs * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	return 1
