@@ -25,8 +25,10 @@
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/sd.h"
 #include "ipc/proc.h"
 #include "ipc/proto_ctl.h"
+#include "ipc/sd.h"
 
 /* The highest open descriptor: the last kernel handle opened. */
 static int
@@ -48,24 +50,29 @@ main(int argc, char *argv[])
 	static struct applier_kernel k;
 	struct daemon_opts o;
 	struct sandbox_conf sb;
+	struct sd_opts so;
 	struct ipc_proc p;
 	struct applier_ipc a;
 	int no_setup;
 
 	applier_conf_defaults(&conf);
+	argv = sd_opts_take(&so, &argc, argv);
 	daemon_opts_parse_own(&o, "kipvs-applierd", argc, argv,
 	    daemon_applier_flags, applier_conf_flag, &conf);
 	conf.kp = o.kp;
 	/* The sandbox probe needs no kernel setup either. */
 	no_setup = conf.no_kernel_setup || o.test_syscall != NULL;
+	if (so.on)
+		sd_daemon_setup(&so, SD_APPLIER);
 	if (conf.cleanup)
 		daemon_check_fds(APPLY_FD_AUDIT, APPLY_FD_XTLOCK);
 	else
 		daemon_check_fds(0, APPLY_FD_XTLOCK);
-	if (sandbox_startup_caps(startup_caps, 2) == -1)
+	/* --systemd: the unit gave CAP_NET_ADMIN alone; modules-load.d. */
+	if (!so.on && sandbox_startup_caps(startup_caps, 2) == -1)
 		fatal("narrowing capabilities for start-up");
 	if (!no_setup && !conf.cleanup) {
-		if (applier_preload(&conf) == -1)
+		if (!so.on && applier_preload(&conf) == -1)
 			log_warnx("module preload failed; continuing with "
 			    "what the kernel has");
 		applier_sysctls(&conf);
@@ -89,7 +96,10 @@ main(int argc, char *argv[])
 	sb.gid = o.gid;
 	sb.parent = getppid();
 	sb.flags = o.seccomp_debug ? SANDBOX_F_SECCOMP_TRAP : 0;
-	sandbox_enter(&sb);
+	if (so.on)
+		sd_sandbox_enter(&sb);
+	else
+		sandbox_enter(&sb);
 	if (o.test_syscall != NULL)
 		daemon_test_syscall(o.test_syscall);
 	if (conf.cleanup)

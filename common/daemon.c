@@ -96,6 +96,7 @@ static const struct option daemon_longopts[] = {
 	{ "heartbeat-ms", required_argument, NULL, 'H' },
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "seccomp-debug", no_argument, NULL, 'S' },
+	{ "systemd", no_argument, NULL, 'D' },
 	{ "test-syscall", required_argument, NULL, 'T' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -141,6 +142,9 @@ daemon_opt(struct daemon_opts *o, int ch, const char *val)
 		break;
 	case 'S':
 		o->seccomp_debug = 1;
+		break;
+	case 'D':
+		o->systemd = 1;
 		break;
 	case 'T':
 		o->test_syscall = val;
@@ -239,7 +243,8 @@ daemon_opts_parse_own(struct daemon_opts *o, const char *prog, int argc,
 	if (sandbox_parse_user(o->user, &o->uid, &o->gid, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (geteuid() != 0)
+	/* --systemd (ipc/sd.h): the unit's User= already is the account. */
+	if (geteuid() != 0 && !o->systemd)
 		fatalx("must be started as root (it drops to %s itself)",
 		    o->user);
 }

@@ -59,6 +59,7 @@ struct daemon_opts {
 	unsigned	 heartbeat_ms;
 	enum log_level	 level;
 	int		 seccomp_debug;
+	int		 systemd;	/* --systemd: started by its unit */
 	const char	*test_syscall;
 	struct kp_config kp;		/* kube-proxy's flags, parsed */
 };

@@ -9,10 +9,12 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -20,6 +22,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -340,6 +343,40 @@ filter_build(enum sandbox_proc proc, unsigned flags)
 	return NULL;
 }
 
+#ifdef KIPVS_MEMCHECK
+/*
+ * valgrind (make memcheck) has no seccomp(2), so libseccomp can neither
+ * probe for SCMP_ACT_LOG nor load: the same filter, logging only, is
+ * exported as BPF and loaded with prctl(PR_SET_SECCOMP).
+ */
+static int
+memcheck_load(scmp_filter_ctx ctx)
+{
+	struct sock_fprog prog;
+	void *buf = NULL;
+	off_t len;
+	int fd, rv = -1;
+
+	if ((fd = memfd_create("kipvs-bpf", MFD_CLOEXEC)) == -1)
+		return -1;
+	if (seccomp_export_bpf(ctx, fd) < 0 ||
+	    (len = lseek(fd, 0, SEEK_END)) <= 0 ||
+	    len % sizeof(struct sock_filter) != 0 ||
+	    (buf = malloc((size_t)len)) == NULL ||
+	    pread(fd, buf, (size_t)len, 0) != len)
+		goto out;
+	prog.len = (unsigned short)(len / sizeof(struct sock_filter));
+	prog.filter = buf;
+	rv = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+out:
+	if (rv == -1 && errno == 0)
+		errno = EINVAL;
+	free(buf);
+	close(fd);
+	return rv;
+}
+#endif
+
 int
 sandbox_seccomp(enum sandbox_proc proc, unsigned flags)
 {
@@ -358,10 +395,19 @@ sandbox_seccomp(enum sandbox_proc proc, unsigned flags)
 		    "and fail with ENOSYS instead of killing");
 	}
 	if (!sandbox_seccomp_enforcing())
-		log_warnx("sanitizer build: seccomp logs instead of killing");
+		log_warnx("sanitizer build: the syscall filter logs instead "
+		    "of killing");
+#ifdef KIPVS_MEMCHECK
+	if (seccomp_api_set(3) < 0)
+		return -1;
+#endif
 	if ((ctx = filter_build(proc, flags)) == NULL)
 		return -1;
+#ifdef KIPVS_MEMCHECK
+	rv = memcheck_load(ctx) == -1 ? -errno : 0;
+#else
 	rv = seccomp_load(ctx);
+#endif
 	seccomp_release(ctx);
 	if (rv < 0) {
 		errno = -rv;

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "ipc/proc.h"
 #include "ipc/proto_ctl.h"
+#include "ipc/sd.h"
 
 static const char *
 link_name(uint8_t link_id, uint8_t peer_role)
@@ -199,20 +200,28 @@ proc_signal(struct ipc_proc *p)
 	return 0;
 }
 
-int
-ipc_proc_run(struct ipc_proc *p)
+static int
+proc_loop(struct ipc_proc *p)
 {
 	struct pollfd pfd[2 + IPC_PROC_MAX_EDGES];
 	struct ipc_link *links[1 + IPC_PROC_MAX_EDGES];
 	uint64_t now;
 	int i, n, nl, t, timeout;
 
-	if (link_open(&p->ctl, IPC_FD_CTL) == -1)
+	/* Started by systemd (ipc/sd.h): no parent to talk to. */
+	if (!sd_active() && link_open(&p->ctl, IPC_FD_CTL) == -1)
 		fatalx("cannot talk to the parent");
 	for (i = 0; i < p->n_edges; i++)
 		if (link_open(&p->edges[i].link, p->edges[i].fixed_fd) == -1)
 			link_close(&p->edges[i].link);
 	for (;;) {
+		/* No parent brings a new socket: systemd restarts us. */
+		for (i = 0; sd_active() && i < p->n_edges; i++)
+			if (!p->edges[i].link.open) {
+				log_warnx("link %s lost: exiting",
+				    p->edges[i].link.name);
+				return 1;
+			}
 		now = ipc_now_ms();
 		timeout = p->on_timer != NULL ? p->on_timer(p, now) : -1;
 		nl = 0;
@@ -254,4 +263,17 @@ ipc_proc_run(struct ipc_proc *p)
 				proc_read_edge(p, &p->edges[i - 1]);
 		}
 	}
+}
+
+int
+ipc_proc_run(struct ipc_proc *p)
+{
+	int i, rv;
+
+	rv = proc_loop(p);
+	/* The links' buffers (link_open); the descriptors go with them. */
+	ipc_chan_close(&p->ctl.chan);
+	for (i = 0; i < p->n_edges; i++)
+		ipc_chan_close(&p->edges[i].link.chan);
+	return rv;
 }

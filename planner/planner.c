@@ -20,8 +20,10 @@
 #include "common/kpconf.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/sd.h"
 #include "ipc/proc.h"
 #include "ipc/proto_ctl.h"
+#include "ipc/sd.h"
 #include "planner/plan_daemon.h"
 #include "planner/plan_ipc.h"
 
@@ -73,6 +75,7 @@ main(int argc, char *argv[])
 {
 	struct daemon_opts o;
 	struct sandbox_conf sb;
+	struct sd_opts so;
 	struct kp_config kc;
 	struct ipc_proc p;
 	struct plan_ipc pl;
@@ -81,10 +84,13 @@ main(int argc, char *argv[])
 	unsigned hold_ms = PLAN_HOLD_MS_DEFAULT;
 	int rc;
 
+	argv = sd_opts_take(&so, &argc, argv);
 	daemon_opts_parse_own(&o, "kipvs-planner", argc, argv, planner_flags,
 	    planner_flag, &hold_ms);
 	kc = o.kp;
 	planner_hostname(&kc);
+	if (so.on)
+		sd_daemon_setup(&so, SD_PLANNER);
 	daemon_check_fds(0, PLAN_FD_PA);
 	ipc_proc_init(&p, IPC_ROLE_PLANNER, o.heartbeat_ms);
 	if (ipc_proc_signals(&p, PLAN_FD_SIGNAL) == -1)
@@ -95,7 +101,10 @@ main(int argc, char *argv[])
 	sb.gid = o.gid;
 	sb.parent = getppid();
 	sb.flags = o.seccomp_debug ? SANDBOX_F_SECCOMP_TRAP : 0;
-	sandbox_enter(&sb);
+	if (so.on)
+		sd_sandbox_enter(&sb);
+	else
+		sandbox_enter(&sb);
 	if (o.test_syscall != NULL)
 		daemon_test_syscall(o.test_syscall);
 

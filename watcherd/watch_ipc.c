@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "ipc/proto_ctl.h"
+#include "ipc/sd.h"
 #include "watcherd/watch_ipc.h"
 
 static struct ipc_proc_edge *
@@ -61,6 +62,12 @@ wi_edge_close(struct watch_ipc *w)
 	link_close(&e->link);
 	if (w->cb.down != NULL)
 		w->cb.down(w->cb.arg);
+	/* No parent brings a new socket: systemd restarts us. */
+	if (sd_active()) {
+		log_warnx("link %s lost: exiting", e->link.name);
+		w->exit_code = 1;
+		event_base_loopbreak(w->base);
+	}
 }
 
 void
@@ -277,11 +284,16 @@ watch_ipc_start(struct watch_ipc *w)
 {
 	struct timeval tv = { 0, 0 };
 
-	if (link_open(&w->p.ctl, IPC_FD_CTL) == -1)
-		return -1;
-	event_add(w->ev_ctl, NULL);
+	/* Started by systemd (ipc/sd.h): no parent to talk to. */
+	if (!sd_active()) {
+		if (link_open(&w->p.ctl, IPC_FD_CTL) == -1)
+			return -1;
+		event_add(w->ev_ctl, NULL);
+	}
 	event_add(w->ev_sig, NULL);
-	(void)wi_edge_open(w);
+	/* --systemd: the edge made before the sandbox is the only one. */
+	if (wi_edge_open(w) == -1 && sd_active())
+		return -1;
 	evtimer_add(w->ev_tick, &tv);
 	return 0;
 }
@@ -298,6 +310,9 @@ watch_ipc_free(struct watch_ipc *w)
 			event_free(*evs[i]);
 			*evs[i] = NULL;
 		}
+	/* The links' buffers (link_open); the descriptors go with them. */
+	ipc_chan_close(&w->p.ctl.chan);
+	ipc_chan_close(&wi_edge(w)->link.chan);
 }
 
 struct ipc_chan *

@@ -12,7 +12,9 @@
 #include "common/daemon.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/sd.h"
 #include "ipc/proc.h"
+#include "ipc/sd.h"
 #include "watcherd/watch_daemon.h"
 
 int
@@ -20,12 +22,16 @@ main(int argc, char *argv[])
 {
 	struct daemon_opts o;
 	struct sandbox_conf sb;
+	struct sd_opts so;
 	struct watch_daemon *d = NULL;
 	struct watch_daemon_conf wc = { 0 };
 	int max_fd = WATCH_FD_SIGNAL, rc;
 
+	argv = sd_opts_take(&so, &argc, argv);
 	daemon_opts_parse_own(&o, "kipvs-watcherd", argc, argv,
 	    watch_daemon_flags, watch_daemon_flag, &wc);
+	if (so.on)
+		sd_daemon_setup(&so, SD_WATCHER);
 	daemon_check_fds(0, WATCH_FD_WP);
 	/* The sandbox probe needs no apiserver (tests/sup/30-*). */
 	if (o.test_syscall == NULL)
@@ -37,7 +43,10 @@ main(int argc, char *argv[])
 	sb.parent = getppid();
 	sb.max_fd = max_fd;
 	sb.flags = o.seccomp_debug ? SANDBOX_F_SECCOMP_TRAP : 0;
-	sandbox_enter(&sb);
+	if (so.on)
+		sd_sandbox_enter(&sb);
+	else
+		sandbox_enter(&sb);
 	if (o.test_syscall != NULL)
 		daemon_test_syscall(o.test_syscall);
 

@@ -122,6 +122,9 @@ if [[ ${KIPVS_VM_NET:-0} == 1 ]]; then
     args+=(-nic user,model=virtio-net-pci)
     append+=" kipvs.net=1"
 fi
+if [[ ${KIPVS_VM_SYSTEMD:-0} == 1 ]]; then
+    append+=" kipvs.systemd=1"
+fi
 if [[ -n $outdir ]]; then
     args+=(-virtfs "local,path=$(qarg "$outdir"),mount_tag=kipvsout,security_model=none,multidevs=remap")
     append+=" kipvs.outdir=$outdir"
