@@ -5,9 +5,12 @@
 #   make check      install what is missing (tests/deps.sh), build with
 #                   -Werror, run every test through prove
 #   make demo       boot the real-kernel VM and show kipvs at work
-#   make sanitize   build and run the unit tests under ASan+UBSan
-#   make fuzz       build the libFuzzer targets (clang)
+#   make sanitize   the unit, netns and render suites under ASan+UBSan
+#   make memcheck   the daemons' tests with the daemons under valgrind
+#   make fuzz       build the libFuzzer targets (clang); fuzz-long runs
+#                   each for FUZZ_SECONDS (600)
 #   make bench      run the benchmarks in the VM
+#   make soak       the chaos soak in the VM for SOAK seconds (300)
 #   make install    DESTDIR, PREFIX, SBINDIR, LIBEXECDIR honoured
 #
 # SPDX-License-Identifier: Apache-2.0
@@ -60,6 +63,11 @@ OPT		:= -O1 -g -fno-omit-frame-pointer \
 SANDEFS		:= -DKIPVS_SANITIZER=1
 HARDEN_CFLAGS	:= -fPIE
 LDSAN		:= -fsanitize=address,undefined
+else ifeq ($(VG),1)
+# make memcheck: plain code for valgrind, the seccomp filter only logs
+# and is loaded with prctl() (valgrind has no seccomp(2)).
+OPT		:= -O1 -g -fno-omit-frame-pointer
+SANDEFS		:= -DKIPVS_SANITIZER=1 -DKIPVS_MEMCHECK=1
 else
 OPT		?= -O2 -g
 endif
@@ -118,7 +126,7 @@ FUZZ_SRC	:= $(wildcard tests/fuzz/*_fuzz.c)
 ALL_LIBS	:= $(LIB_WATCH) $(LIB_PLAN) $(LIB_APPLY) $(LIB_IPC) $(LIB_COMMON)
 
 .PHONY: all check check-unit deps tests install uninstall clean fuzz \
-	fuzz-smoke sanitize bench demo regen FORCE
+	fuzz-long sanitize memcheck bench demo soak regen FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -195,8 +203,25 @@ check: deps
 check-unit: all tests
 	$(PROVE) --exec '' $(UNIT_BINS)
 
+# The unit, netns and render suites built with ASan+UBSan (every report
+# fatal) in build-san/; the seccomp filter only logs (KIPVS_SANITIZER).
+# Reports go to files in $(B)/san-logs/ as well, so one in a process whose
+# exit status a test ignores still fails the run (tests/san/run.sh).
+SAN_B		?= build-san
+SAN_SUITES	:= tests/netns tests/render
 sanitize:
-	$(MAKE) B=build-san SAN=1 check-unit
+	$(MAKE) B=$(SAN_B) SAN=1 all tests
+	B=$(SAN_B) tests/san/run.sh asan $(patsubst %.c,$(SAN_B)/%,\
+	    $(UNIT_SRC)) $(sort $(wildcard $(addsuffix /*.t,$(SAN_SUITES))))
+
+# The daemons' long-running tests with each daemon under valgrind memcheck
+# (zero errors, nothing definitely or indirectly lost), on a -O1 build
+# whose seccomp filter only logs (valgrind makes syscalls of its own).
+MEMCHECK_B	?= build-memcheck
+MEMCHECK_TESTS	?= tests/watch/20-daemon.t tests/planner/10-daemon-coldstart.t
+memcheck:
+	$(MAKE) B=$(MEMCHECK_B) VG=1 all tests
+	B=$(MEMCHECK_B) tests/san/run.sh memcheck $(MEMCHECK_TESTS)
 
 # Golden files of kipvs-render (tests/render/cases/): write what the
 # program prints now beside each expected file as expected.*.new and show
@@ -209,10 +234,19 @@ regen: all
 FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 FUZZ_FLAGS	:= -std=gnu11 -g -O1 -I. -I$(B) -D_GNU_SOURCE \
 		   -DKIPVS_FUZZING=1 -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=all \
 		   $(call pkg_cflags,$(PKGS_ALL))
 FUZZ_LIB_SRC	:= $(COMMON_SRC) $(IPC_SRC) $(WATCH_SRC) $(PLAN_SRC) \
 		   $(APPLY_SRC)
+# The libraries' sources are compiled once, instrumented, into one archive:
+# each target links only the objects it reaches.
+FUZZ_LIB	:= $(B)/fuzz/libkipvs-fuzz.a
 fuzz: $(FUZZ_BINS)
+# Every target for FUZZ_SECONDS each from its seed corpus (tests/fuzz/run.sh:
+# crashes are reported and kept in $(B)/fuzz/crashes/).
+FUZZ_SECONDS	?= 600
+fuzz-long: $(FUZZ_BINS)
+	B=$(B) tests/fuzz/run.sh --seconds $(FUZZ_SECONDS)
 # The ipc decoders' fuzzers need only ipc/ and the logger: built from those
 # sources alone, so they stay fast and do not depend on the daemons' code.
 # (With two matching pattern rules make takes the one with the shorter stem.)
@@ -220,18 +254,33 @@ FUZZ_IPC_SRC	:= $(IPC_SRC) common/log.c
 $(B)/fuzz/ipc_%_fuzz: tests/fuzz/ipc_%_fuzz.c $(FUZZ_IPC_SRC) | $(B)/config.h
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_IPC_SRC)
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) | $(B)/config.h
+$(B)/fuzz/obj/%.o: %.c | $(B)/config.h
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) \
+	$(CLANG) $(subst =fuzzer,=fuzzer-no-link,$(FUZZ_FLAGS)) -MMD -MP \
+	    -c -o $@ $<
+$(FUZZ_LIB): $(patsubst %.c,$(B)/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
+	rm -f $@
+	$(AR) rcs $@ $^
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) | $(B)/config.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) \
 	    $(call pkg_libs,$(PKGS_ALL))
 
 bench: deps
 	$(MAKE) all tests
-	tests/bench/run.sh
+	B=$(B) tests/bench/run.sh
 
 demo: deps
 	$(MAKE) all tests
 	tests/vm/run.sh tests/vm/guest/demo.sh
+
+# The chaos soak (tests/vm/60-chaos.t) alone for SOAK seconds, e.g.
+# `make soak SOAK=3600`; `make check` runs it for the default 300 s.
+SOAK		?= 300
+soak: deps
+	$(MAKE) all tests
+	B=$(B) KIPVS_SOAK_SECONDS=$(SOAK) $(PROVE) --exec '' -v \
+	    tests/vm/60-chaos.t
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
@@ -274,7 +323,7 @@ uninstall:
 	    $(wildcard docs/man/*.8)))
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-memcheck
 
 FORCE:
 

@@ -616,7 +616,10 @@ check_backend(struct check *c)
 			memcpy(next, cur, strlen(cur));
 		}
 		len = strlen(chain);
-		snprintf(chain + len, sizeof(chain) - len, " -> %s", next);
+		/* A chain too long for the message is cut (-O1 warns). */
+		if (snprintf(chain + len, sizeof(chain) - len, " -> %s",
+		    next) < 0)
+			break;
 		snprintf(cur, sizeof(cur), "%s", next);
 	}
 	slash = strrchr(cur, '/');

@@ -911,7 +911,10 @@ drv_command(struct drv *d, char *line)
 		drv_restart(d, &d->wp, IPC_LINK_WP);
 	else if (strcmp(argv[0], "wait") == 0) {
 		ARGS(1);
-		drv_run(d, (uint64_t)atol(argv[1]));
+		/* KIPVS_TIME_SCALE: a slower planner (make memcheck). */
+		drv_run(d, (uint64_t)atol(argv[1]) *
+		    (getenv("KIPVS_TIME_SCALE") != NULL ?
+		    (uint64_t)atol(getenv("KIPVS_TIME_SCALE")) : 1));
 	} else if (strncmp(argv[0], "save-", 5) == 0) {
 		ARGS(1);
 		drv_save(d, argv[0], argv[1]);
