@@ -109,7 +109,7 @@ size_t
 audit_format(char *buf, size_t len, const struct audit_rec *rec,
     const struct timespec *now)
 {
-	char tbuf[96], op[64], obj[1536], text[1024];
+	char tbuf[96], kind[32], op[64], obj[1536], text[1024];
 	const char *t;
 	struct tm tm;
 	int n;
@@ -125,10 +125,12 @@ audit_format(char *buf, size_t len, const struct audit_rec *rec,
 	audit_json_escape(op, sizeof(op), rec->op);
 	audit_json_escape(obj, sizeof(obj), rec->object);
 	audit_json_escape(text, sizeof(text), t);
-	n = snprintf(buf, len, "{\"time\":\"%s\",\"batch\":%" PRIu64
-	    ",\"seq\":%" PRIu64 ",\"op\":\"%s\",\"object\":\"%s\","
-	    "\"errno\":%d,\"text\":\"%s\"}\n", tbuf, rec->batch, rec->seq,
-	    op, obj, rec->err, text);
+	audit_json_escape(kind, sizeof(kind), rec->record != NULL ?
+	    rec->record : "result");
+	n = snprintf(buf, len, "{\"time\":\"%s\",\"record\":\"%s\","
+	    "\"batch\":%" PRIu64 ",\"seq\":%" PRIu64 ",\"op\":\"%s\","
+	    "\"object\":\"%s\",\"errno\":%d,\"text\":\"%s\"}\n", tbuf,
+	    kind, rec->batch, rec->seq, op, obj, rec->err, text);
 	if (n < 0 || (size_t)n >= len)
 		return 0;
 	return (size_t)n;

@@ -1,11 +1,14 @@
 /*
- * applier_audit: the applier's audit trail.  One JSON object per line per
- * operation (executed or rejected), each written with a single write(2) to
- * a descriptor the parent opened (an O_APPEND file or stderr), so records
- * from one process never interleave and a crash leaves whole lines only.
+ * applier_audit: the applier's audit trail.  One JSON object per line,
+ * each written with a single write(2) to a descriptor the parent opened
+ * (an O_APPEND file or stderr), so records from one process never
+ * interleave and a crash leaves whole lines only.  "record" says which
+ * kind: "intent" before a batch runs, then one "result" per operation
+ * (executed or rejected), "channel" when the planner's channel closes.
  *
- *	{"time":"2026-11-26T12:30:00.123456Z","batch":7,"seq":3,
- *	 "op":"svc_add","object":"tcp 10.96.0.1:443","errno":0,"text":"ok"}
+ *	{"time":"2026-11-26T12:30:00.123456Z","record":"result","batch":7,
+ *	 "seq":3,"op":"svc_add","object":"tcp 10.96.0.1:443","errno":0,
+ *	 "text":"ok"}
  *
  * The JSON is written by hand (the applier links no JSON library); every
  * string is escaped and invalid UTF-8 is replaced by U+FFFD.
@@ -29,6 +32,7 @@ struct audit_rec {
 	const char	*object;	/* e.g. "tcp 10.96.0.1:443" */
 	int		 err;		/* 0 or a positive errno */
 	const char	*text;		/* NULL: "ok" or strerror(err) */
+	const char	*record;	/* NULL: "result"; "intent", ... */
 };
 
 /*

@@ -23,6 +23,7 @@ struct cleanup {
 	struct applier_kernel	*k;
 	uint64_t		 seq;
 	int			 failed;
+	size_t			 n_vs;		/* owned VS removed */
 	struct ipvs_op		*ops;
 	size_t			 n, cap;
 };
@@ -97,9 +98,12 @@ cleanup_ipvs(struct cleanup *cl, const struct applier_conf *c,
 	}
 	if (cl->n > 0)
 		(void)ipvs_batch(cl->k->ipvs, cl->ops, cl->n);
-	for (i = 0; i < cl->n; i++)
+	for (i = 0; i < cl->n; i++) {
 		cleanup_audit(cl, "vs_del", ipvs_svc_str(&cl->ops[i].svc, obj,
 		    sizeof(obj)), cl->ops[i].err, NULL);
+		if (cl->ops[i].err == 0)
+			cl->n_vs++;
+	}
 	free(cl->ops);
 	cl->ops = NULL;
 	cl->n = cl->cap = 0;
@@ -183,6 +187,19 @@ applier_cleanup(struct applier_kernel *k, const struct applier_conf *c)
 	memset(&cl, 0, sizeof(cl));
 	cl.k = k;
 	policy_state_init(&s);
+	/* A crash part-way leaves this without all its result records. */
+	if (k->audit_fd >= 0) {
+		struct audit_rec a;
+
+		memset(&a, 0, sizeof(a));
+		a.record = "intent";
+		a.op = "cleanup";
+		a.object = "owned virtual servers, chains and jumps, sets, "
+		    ADDR_KUBE_LINK;
+		a.text = "executing";
+		if (audit_write(k->audit_fd, &a) == -1)
+			log_warn("audit");
+	}
 	/* Ownership is judged on the addresses: read them first. */
 	if (dump_kernel(k, c, &s, 0, NULL) == -1)
 		cleanup_audit(&cl, "cleanup", "address dump", errno, NULL);
@@ -196,6 +213,12 @@ applier_cleanup(struct applier_kernel *k, const struct applier_conf *c)
 	else
 		cleanup_audit(&cl, "link_remove", ADDR_KUBE_LINK, 0, NULL);
 	policy_state_free(&s);
-	log_info("cleanup %s", cl.failed ? "incomplete" : "done");
+	if (cl.failed)
+		log_warnx("cleanup incomplete: the steps above failed; "
+		    "everything else kipvs owns was removed");
+	else
+		log_info("cleanup done: %zu virtual servers, the KUBE chains "
+		    "and jump rules, the KUBE sets and %s removed; nothing "
+		    "else touched", cl.n_vs, ADDR_KUBE_LINK);
 	return cl.failed;
 }

@@ -20,6 +20,7 @@ struct dctx {
 	const struct applier_conf *c;
 	struct policy_state	*s;
 	struct ap_tx		*tx;
+	struct setcache_set	*cache;		/* of the set being listed */
 	uint8_t			 set, family;
 	int			 send;
 };
@@ -99,6 +100,7 @@ dump_member_cb(const struct ipset_member *m, void *arg)
 	struct ap_rec r;
 
 	d->s->members[d->family == 6][d->set]++;
+	setcache_add(d->cache, m);
 	memset(&r, 0, sizeof(r));
 	r.kind = AP_REC_SET_MEMBER;
 	exec_member_to_entry(d->set, d->family, m, &r.u.member);
@@ -128,12 +130,26 @@ dump_sets(struct applier_kernel *k, struct dctx *d)
 				continue;
 			d->set = id;
 			d->family = (uint8_t)f;
-			if (ipset_set_exists(k->ipset, sp.name) != 1)
+			d->cache = setcache_get(&k->sets, (uint8_t)f, id);
+			switch (ipset_set_exists(k->ipset, sp.name)) {
+			case 0:
+				setcache_absent(d->cache);
 				continue;
+			case 1:
+				break;
+			default:
+				setcache_forget(d->cache);
+				continue;
+			}
+			/* The listing refills the cache, or it stays empty. */
+			setcache_present(d->cache, sp.kind);
 			if (ipset_members_list(k->ipset, &sp, dump_member_cb,
-			    d) == -1 && errno != ENOENT)
-				log_debug("listing %s: %s", sp.name,
-				    ipset_last_error(k->ipset));
+			    d) == -1) {
+				setcache_forget(d->cache);
+				if (errno != ENOENT)
+					log_debug("listing %s: %s", sp.name,
+					    ipset_last_error(k->ipset));
+			}
 		}
 	}
 	return 0;

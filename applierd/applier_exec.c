@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applierd/applier_addr.h"
 #include "applierd/applier_audit.h"
@@ -365,6 +366,32 @@ exec_audit(int fd, uint64_t batch, const struct pa_op *op,
 		    (unsigned long long)batch, r->seq);
 }
 
+void
+exec_audit_intent(int fd, uint64_t batch, const struct pa_op *ops, size_t n,
+    const struct ap_result *res)
+{
+	struct audit_rec a;
+	char obj[128];
+	size_t i, rejected = 0;
+
+	if (fd < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (res[i].status == AP_REJECTED)
+			rejected++;
+	snprintf(obj, sizeof(obj), "%zu ops, seq %u-%u, %zu rejected", n,
+	    n ? ops[0].seq : 0, n ? ops[n - 1].seq : 0, rejected);
+	memset(&a, 0, sizeof(a));
+	a.record = "intent";
+	a.batch = batch;
+	a.op = "batch";
+	a.object = obj;
+	a.text = n > rejected ? "executing" : "nothing to execute";
+	if (audit_write(fd, &a) == -1)
+		log_warn("audit intent record of batch %llu",
+		    (unsigned long long)batch);
+}
+
 /* IPVS */
 
 static int
@@ -512,14 +539,34 @@ same_members_run(const struct pa_op *x, const struct pa_op *y)
 	    !(y->u.entry.flags & PA_SETF_STAGED);
 }
 
+/* The cache of an op's set; NULL (never known) for an id out of range. */
+static struct setcache_set *
+op_cache(struct applier_kernel *k, uint8_t set, uint8_t family)
+{
+	return setcache_get(&k->sets, family, set);
+}
+
+static int
+cache_state(const struct setcache_set *c)
+{
+	return c != NULL ? (int)c->state : SETC_UNKNOWN;
+}
+
+/*
+ * A run of adds (or deletes) of one set: the members the cache shows to
+ * be there already (not there) are "unchanged" and not sent; the rest go
+ * in one aggregated ipset_members_change().
+ */
 static void
 exec_members(struct applier_kernel *k, const struct pa_op *ops, size_t a,
     size_t b, struct ap_result *res, const long *dep, struct exec_stats *st)
 {
+	struct setcache_set *c = op_cache(k, ops[a].u.entry.set,
+	    ops[a].u.entry.family);
 	struct ipset_spec sp;
 	struct ipset_member *m;
 	size_t *idx, i, nm = 0, failed = (size_t)-1;
-	int err;
+	int del = ops[a].kind == PA_OP_SET_DEL, err;
 
 	m = calloc(b - a, sizeof(*m));
 	idx = calloc(b - a, sizeof(*idx));
@@ -535,13 +582,16 @@ exec_members(struct applier_kernel *k, const struct pa_op *ops, size_t a,
 		if (res[i].status == AP_REJECTED || blocked(ops, res, dep, i))
 			continue;
 		exec_entry_to_member(&ops[i].u.entry, &m[nm]);
+		if (setcache_has(c, &m[nm]) == !del) {
+			set_ok(&res[i], 0);
+			continue;
+		}
 		idx[nm++] = i;
 	}
 	if (nm == 0)
 		goto out;
-	st->sets_dirty = 1;
-	if (ipset_members_change(k->ipset, &sp, m, nm,
-	    ops[a].kind == PA_OP_SET_DEL, &failed) == -1) {
+	st->ipset_sent += (uint32_t)nm;
+	if (ipset_members_change(k->ipset, &sp, m, nm, del, &failed) == -1) {
 		err = errno;
 		for (i = 0; i < nm; i++)
 			if (failed >= nm || i == failed)
@@ -549,10 +599,20 @@ exec_members(struct applier_kernel *k, const struct pa_op *ops, size_t a,
 				    ipset_last_error(k->ipset));
 			else
 				set_ok(&res[idx[i]], 1);
+		/* Which of them the kernel holds now: ask it. */
+		setcache_forget(c);
+		st->sets_dirty = 1;
 		goto out;
 	}
-	for (i = 0; i < nm; i++)
+	for (i = 0; i < nm; i++) {
 		set_ok(&res[idx[i]], 1);
+		if (del)
+			setcache_del(c, &m[i]);
+		else
+			setcache_add(c, &m[i]);
+	}
+	if (cache_state(c) != SETC_PRESENT)
+		st->sets_dirty = 1;
 out:
 	free(m);
 	free(idx);
@@ -563,6 +623,8 @@ static void
 exec_reload(struct applier_kernel *k, const struct pa_op *ops, size_t c,
     struct ap_result *res, const long *dep, struct exec_stats *st)
 {
+	struct setcache_set *sc = op_cache(k, ops[c].u.set.set,
+	    ops[c].u.set.family);
 	struct ipset_spec sp;
 	struct ipset_member *m = NULL;
 	size_t a = (size_t)dep[c], i, nm = 0;
@@ -583,15 +645,28 @@ exec_reload(struct applier_kernel *k, const struct pa_op *ops, size_t c,
 		    (ops[i].u.entry.flags & PA_SETF_STAGED) && dep[i] ==
 		    (long)a && res[i].status != AP_REJECTED)
 			exec_entry_to_member(&ops[i].u.entry, &m[nm++]);
-	st->sets_dirty = 1;
+	/* The set holds exactly these already: nothing to swap. */
+	if (setcache_equals(sc, m, nm) == 1) {
+		set_ok(&res[a], 0);
+		set_ok(&res[c], 0);
+		goto members;
+	}
+	st->ipset_sent++;
 	if (ipset_reload(k->ipset, &sp, m, nm) == -1) {
 		err = errno;
 		goto fail;
 	}
+	setcache_present(sc, sp.kind);
+	for (i = 0; i < nm; i++)
+		setcache_add(sc, &m[i]);
+	if (cache_state(sc) != SETC_PRESENT)
+		st->sets_dirty = 1;
 	set_ok(&res[a], 1);
 	set_ok(&res[c], 1);
 	goto members;
 fail:
+	setcache_forget(sc);
+	st->sets_dirty = 1;
 	set_failed(&res[c], err, k->ipset ? ipset_last_error(k->ipset) :
 	    NULL);
 	set_failed(&res[a], err, "the reload's commit failed");
@@ -601,7 +676,7 @@ members:
 		    (ops[i].u.entry.flags & PA_SETF_STAGED) && dep[i] ==
 		    (long)a && res[i].status != AP_REJECTED) {
 			if (res[c].status == AP_OK)
-				set_ok(&res[i], 1);
+				set_ok(&res[i], res[c].reason[0] == '\0');
 			else
 				set_result(&res[i], AP_BLOCKED, res[c].err,
 				    "the reload did not complete");
@@ -849,8 +924,9 @@ static void
 exec_one(struct applier_kernel *k, const struct policy_state *s,
     const struct pa_op *op, struct ap_result *r, struct exec_stats *st)
 {
-	struct ipvs_timeouts to;
+	struct ipvs_timeouts to, cur;
 	struct ipset_spec sp;
+	struct setcache_set *sc;
 	struct rec_addr key;
 	int created = 0, present, rv;
 
@@ -863,6 +939,14 @@ exec_one(struct applier_kernel *k, const struct policy_state *s,
 		to.tcp = op->u.timeouts.tcp;
 		to.tcp_fin = op->u.timeouts.tcp_fin;
 		to.udp = op->u.timeouts.udp;
+		/* 0 leaves a value alone: equal ones need no write. */
+		if (ipvs_get_timeouts(k->ipvs, &cur) == 0 &&
+		    (to.tcp == 0 || to.tcp == cur.tcp) &&
+		    (to.tcp_fin == 0 || to.tcp_fin == cur.tcp_fin) &&
+		    (to.udp == 0 || to.udp == cur.udp)) {
+			set_ok(r, 0);
+			return;
+		}
 		if (ipvs_set_timeouts(k->ipvs, &to) == -1)
 			set_failed(r, errno, NULL);
 		else
@@ -891,12 +975,26 @@ exec_one(struct applier_kernel *k, const struct policy_state *s,
 			    present);
 		return;
 	case PA_OP_SET_ENSURE:
+		sc = op_cache(k, op->u.set.set, op->u.set.family);
+		if (cache_state(sc) == SETC_PRESENT) {
+			set_ok(r, 0);
+			return;
+		}
+		st->ipset_sent++;
 		if (exec_set_spec(op->u.set.set, op->u.set.family, &sp) == -1 ||
-		    ipset_set_ensure(k->ipset, &sp) == -1)
+		    ipset_set_ensure(k->ipset, &sp) == -1) {
 			set_failed(r, errno, ipset_last_error(k->ipset));
-		else
+			setcache_forget(sc);
+			st->sets_dirty = 1;
+		} else if (cache_state(sc) == SETC_ABSENT) {
+			/* Created just now: empty. */
+			setcache_present(sc, sp.kind);
 			set_ok(r, 1);
-		st->sets_dirty = 1;
+		} else {
+			/* It may have existed: list it before the next one. */
+			set_ok(r, 1);
+			st->sets_dirty = 1;
+		}
 		return;
 	case PA_OP_DUMP_REQUEST:
 		set_ok(r, 1);
@@ -915,6 +1013,7 @@ exec_batch(struct applier_kernel *k, const struct policy_state *s,
 	size_t i, j;
 
 	memset(st, 0, sizeof(*st));
+	exec_audit_intent(k->audit_fd, batch, ops, n, res);
 	for (i = 0; i < n; i++) {
 		if (res[i].status == AP_REJECTED)
 			continue;
@@ -968,4 +1067,9 @@ exec_batch(struct applier_kernel *k, const struct policy_state *s,
 	}
 	for (i = 0; i < n; i++)
 		exec_audit(k->audit_fd, batch, &ops[i], &res[i]);
+	/* Durable before the planner hears of it (a pipe or tty: EINVAL). */
+	if (k->audit_fd >= 0 && fdatasync(k->audit_fd) == -1 &&
+	    errno != EINVAL && errno != EROFS)
+		log_warn("audit log: fdatasync after batch %llu",
+		    (unsigned long long)batch);
 }

@@ -14,8 +14,10 @@
  *			of the family's last chain op
  *
  * An op whose prerequisite (policy_batch()'s dep) did not succeed is
- * reported AP_BLOCKED and not executed.  Every op then gets one audit
- * record.
+ * reported AP_BLOCKED and not executed.  ipset ops that the set cache
+ * (applier_setcache) shows to be no change send nothing.  Before anything
+ * runs, one "intent" audit record names the batch; every op then gets one
+ * result record.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -25,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "applierd/applier_setcache.h"
 #include "ipc/proto_ap.h"
 #include "ipc/proto_pa.h"
 
@@ -58,14 +61,17 @@ struct applier_kernel {
 	struct ipt_handle	*ipt[2];	/* IPv4, IPv6 */
 	int			 audit_fd;
 	struct exec_chain_memo	 chains;
+	struct setcache		 sets;		/* the owned ipsets */
 };
 
 struct exec_stats {
 	uint32_t	ipvs_sent;	/* IPVS requests sent */
 	uint32_t	ipvs_changed;	/* ... that wrote the kernel */
 	uint32_t	ipt_commits;	/* tables written */
+	uint32_t	ipset_sent;	/* ipset writes: ensures, members,
+					   reloads sent to the kernel */
 	int		ipvs_dirty;	/* IPVS state changed: re-dump */
-	int		sets_dirty;
+	int		sets_dirty;	/* a set's cache was lost: re-list */
 };
 
 /*
@@ -86,7 +92,14 @@ void	exec_batch(struct applier_kernel *, const struct policy_state *,
 int	exec_chain_matches(struct applier_kernel *, uint8_t family,
 	    uint8_t chain, size_t *nkern);
 
-/* The audit record of one op (also used by cleanup). */
+/*
+ * The "intent" record of a batch, written before anything of it runs:
+ * its op count, first and last seq and how many the policy rejected.  A
+ * crash during the batch leaves it without (all) its result records.
+ */
+void	exec_audit_intent(int fd, uint64_t batch, const struct pa_op *,
+	    size_t n, const struct ap_result *);
+/* The result record of one op (also used by cleanup). */
 void	exec_audit(int fd, uint64_t batch, const struct pa_op *,
 	    const struct ap_result *);
 /* "tcp 10.96.0.1:443", "KUBE-CLUSTER-IP 10.96.0.1,tcp:443", ... */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "applierd/applier_audit.h"
 #include "applierd/applier_dump.h"
 #include "applierd/applier_ipc.h"
 #include "common/log.h"
@@ -64,6 +65,44 @@ applier_collect(struct applier_ipc *a, const struct pa_op *ops, size_t n)
 	return 0;
 }
 
+/*
+ * The policy's member counts (mass deletion) from the set cache, which
+ * the batch kept up to date: no listing needed before the next batch.
+ */
+static void
+applier_members_from_cache(struct applier_ipc *a)
+{
+	struct setcache_set *c;
+	uint8_t id;
+	int f;
+
+	for (f = 4; f <= 6; f += 2)
+		for (id = 1; id <= PA_SET_ID_MAX; id++)
+			if ((c = setcache_get(&a->k->sets, (uint8_t)f,
+			    id)) != NULL && c->state != SETC_UNKNOWN)
+				a->state.members[f == 6][id] =
+				    (uint32_t)setcache_count(c);
+}
+
+/* One "channel" audit record: the planner's channel closed, and why. */
+static void
+applier_audit_channel(struct applier_ipc *a, const char *text)
+{
+	struct audit_rec r;
+
+	if (a->k->audit_fd < 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.record = "channel";
+	r.batch = a->rx.in_batch ? a->batch : 0;
+	r.op = "planner_link";
+	r.object = "planner channel";
+	r.err = a->violation[0] != '\0' ? EPROTO : 0;
+	r.text = text;
+	if (audit_write(a->k->audit_fd, &r) == -1)
+		log_warn("audit channel record");
+}
+
 /* Check, execute, answer. */
 static int
 applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
@@ -109,6 +148,8 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 		a->ipvs_stale = 1;
 	if (st.sets_dirty)
 		a->sets_stale = 1;
+	else
+		applier_members_from_cache(a);
 	if (ap_results_begin(&tx, &e->link.chan, a->batch) == -1)
 		goto out;
 	for (i = 0; i < a->n_ops; i++) {
@@ -122,9 +163,10 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 	if (ap_results_end(&tx) == -1)
 		goto out;
 	log_info("link %s: batch %llu: %zu results (%zu not ok, %ld "
-	    "rejected), %u IPVS requests (%u changed), %u table commits",
-	    e->link.name, (unsigned long long)a->batch, a->n_ops, failed,
-	    rejected, st.ipvs_sent, st.ipvs_changed, st.ipt_commits);
+	    "rejected), %u IPVS requests (%u changed), %u table commits, "
+	    "%u ipset writes", e->link.name, (unsigned long long)a->batch,
+	    a->n_ops, failed, rejected, st.ipvs_sent, st.ipvs_changed,
+	    st.ipt_commits, st.ipset_sent);
 	rv = 0;
 	if (what != 0 && applier_send_dump(a, &e->link.chan, what) == -1)
 		rv = -1;
@@ -143,8 +185,12 @@ applier_on_msg(struct ipc_proc *p, struct ipc_proc_edge *e,
 	struct pa_event ev;
 	int rv = 0;
 
-	if (pa_rx_feed(&a->rx, m, &ev, reason) == -1)
+	if (pa_rx_feed(&a->rx, m, &ev, reason) == -1) {
+		/* proc closes the channel; on_down audits it with this. */
+		snprintf(a->violation, sizeof(a->violation), "%s",
+		    *reason != NULL ? *reason : "?");
 		return -1;
+	}
 	switch (ev.type) {
 	case PA_EV_BATCH_BEGIN:
 		a->batch = ev.begin.batch;
@@ -180,8 +226,24 @@ static void
 applier_on_down(struct ipc_proc *p, struct ipc_proc_edge *e)
 {
 	struct applier_ipc *a = p->arg;
+	char text[sizeof(a->violation) + 96];
+	const char *drop;
 
 	(void)e;
+	/*
+	 * A violation found by the decoders has its reason; one found by the
+	 * frame layer (header, size, descriptors) is in the daemon's log.
+	 */
+	drop = a->n_ops || a->rx.in_batch ? "; the open batch is dropped" :
+	    "";
+	if (a->violation[0] != '\0')
+		snprintf(text, sizeof(text), "closed: protocol violation: %s%s",
+		    a->violation, drop);
+	else
+		snprintf(text, sizeof(text), "closed (peer gone, or a frame "
+		    "refused: see the log)%s", drop);
+	applier_audit_channel(a, text);
+	a->violation[0] = '\0';
 	a->edge = NULL;
 	pa_rx_init(&a->rx);
 	a->n_ops = 0;

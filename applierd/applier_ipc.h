@@ -36,6 +36,7 @@ struct applier_ipc {
 	uint64_t	 dump;		/* last dump id sent */
 	uint64_t	 next_drift_ms;
 	struct ipc_proc_edge *edge;	/* the planner link, when up */
+	char		 violation[160];	/* why the link is closing */
 };
 
 /* conf and k are borrowed for the life of the process. */

@@ -550,6 +550,37 @@ ipset_set_exists(struct ipset_handle *h, const char *name)
 	return 1;
 }
 
+/*
+ * Whether a listing's "create NAME TYPE ..." line is kube-proxy's set:
+ * same type and, for the hash types, same family and maxelem (what makes
+ * an ensure of it succeed).  The hash size is not compared: the kernel
+ * prints the current one, which grows with the set.
+ */
+int
+ipset_create_line_matches(const struct ipset_spec *spec, const char *line)
+{
+	char want[160];
+	const char *p;
+	size_t len;
+
+	len = (size_t)snprintf(want, sizeof(want), "create %s %s ",
+	    spec->name, ipset_kind_typename(spec->kind));
+	if (strncmp(line, want, len) != 0)
+		return 0;
+	if (spec->kind == IPSET_K_BITMAP_PORT)
+		return strstr(line + len, "range 0-65535") != NULL;
+	snprintf(want, sizeof(want), "family %s ", spec->family == AF_INET6 ?
+	    "inet6" : "inet");
+	if (strncmp(line + len, want, strlen(want)) != 0)
+		return 0;
+	snprintf(want, sizeof(want), " maxelem %u",
+	    spec->maxelem ? spec->maxelem : 65536);
+	if ((p = strstr(line + len, want)) == NULL)
+		return 0;
+	p += strlen(want);
+	return *p == ' ' || *p == '\0';
+}
+
 int
 ipset_members_list(struct ipset_handle *h, const struct ipset_spec *spec,
     ipset_member_cb cb, void *arg)
@@ -573,6 +604,14 @@ ipset_members_list(struct ipset_handle *h, const struct ipset_spec *spec,
 	for (line = h->out; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
+		if (strncmp(line, "create ", 7) == 0 &&
+		    !ipset_create_line_matches(spec, line)) {
+			snprintf(h->err, sizeof(h->err), "set %s is not %s as "
+			    "kube-proxy makes it: \"%.100s\"", spec->name,
+			    ipset_kind_typename(spec->kind), line);
+			errno = EEXIST;
+			return -1;
+		}
 		if (strncmp(line, prefix, plen) != 0)
 			continue;
 		if (ipset_member_parse(spec->kind, spec->family, line + plen,

@@ -69,7 +69,10 @@ int	ipset_members_change(struct ipset_handle *, const struct ipset_spec *,
 /* 1 if the set exists, 0 if not, -1/errno. */
 int	ipset_set_exists(struct ipset_handle *, const char *name);
 
-/* Lists the members of a set; cb gets each (borrowed).  0 or -1/errno. */
+/*
+ * Lists the members of a set; cb gets each (borrowed).  0 or -1/errno
+ * (EEXIST: the kernel's set has another type, family or maxelem).
+ */
 typedef int (*ipset_member_cb)(const struct ipset_member *, void *);
 int	ipset_members_list(struct ipset_handle *, const struct ipset_spec *,
 	    ipset_member_cb cb, void *arg);
@@ -88,5 +91,7 @@ int	ipset_member_format(enum ipset_kind, const struct ipset_member *,
 int	ipset_member_parse(enum ipset_kind, int family, const char *s,
 	    struct ipset_member *);
 const char *ipset_kind_typename(enum ipset_kind);
+/* 1 if a save-format "create" line is the set spec describes. */
+int	ipset_create_line_matches(const struct ipset_spec *, const char *line);
 
 #endif /* KIPVS_APPLIER_IPSET_H */

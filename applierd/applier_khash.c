@@ -104,3 +104,31 @@ khash_get(const struct khash *h, const void *key)
 		return -1;
 	return h->vals[khash_slot(h, key)];
 }
+
+/*
+ * Backward-shift deletion: the entries after the hole move up when their
+ * home slot does not lie between the hole and them, so every key stays
+ * reachable from its home slot without tombstones.
+ */
+int
+khash_del(struct khash *h, const void *key)
+{
+	size_t i, j, home, mask = h->cap - 1;
+
+	if (h->cap == 0 || h->vals[i = khash_slot(h, key)] == -1)
+		return 0;
+	for (j = (i + 1) & mask; h->vals[j] != -1; j = (j + 1) & mask) {
+		home = (size_t)khash_fn(h->keys + j * h->keylen, h->keylen) &
+		    mask;
+		/* Stays if home is cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		memcpy(h->keys + i * h->keylen, h->keys + j * h->keylen,
+		    h->keylen);
+		h->vals[i] = h->vals[j];
+		i = j;
+	}
+	h->vals[i] = -1;
+	h->n--;
+	return 1;
+}

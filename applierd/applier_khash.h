@@ -2,8 +2,7 @@
  * applier_khash: a small open-addressing hash from fixed-size keys (the
  * bytes of a zero-padded struct) to an index, for the per-batch lookups of
  * the policy and the executor (which op ensured this virtual server, which
- * op bound this address).  Only adds and lookups: a batch's table is thrown
- * away after the batch.
+ * op bound this address) and of the ipset cache (applier_setcache).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -29,5 +28,7 @@ void	khash_free(struct khash *);
 int	khash_put(struct khash *, const void *key, long val);
 /* The value of key, or -1. */
 long	khash_get(const struct khash *, const void *key);
+/* Removes key: 1 if it was there, 0 if not. */
+int	khash_del(struct khash *, const void *key);
 
 #endif /* KIPVS_APPLIER_KHASH_H */

@@ -405,6 +405,15 @@ check_addr(struct pbatch *b, const struct pa_op *op, size_t idx,
 		return reject(r, EAFNOSUPPORT, "IPv%u is not proxied",
 		    a->family);
 	*dep = b->link;
+	/*
+	 * The delete works on kube-ipvs0 only, but an address another
+	 * interface holds was never kipvs's to remove: refused, so the
+	 * attempt is visible as such.
+	 */
+	if (op->kind == PA_OP_ADDR_DEL && has_addr(&b->s->node, a) &&
+	    !has_addr(&b->s->kube, a))
+		return reject(r, EPERM, "%s is a node address on another "
+		    "interface, not kipvs's", addr_fmt(a, buf, sizeof(buf)));
 	if (op->kind == PA_OP_ADDR_DEL)
 		return 0;
 	if ((why = policy_addr_denied(b->c, a)) != NULL)

@@ -205,6 +205,7 @@ applier_kernel_open(struct applier_kernel *k, const struct applier_conf *c,
 
 	memset(k, 0, sizeof(*k));
 	k->audit_fd = audit_fd;
+	setcache_init(&k->sets);
 	if ((k->ipvs = ipvs_open()) == NULL) {
 		if (!ipvs_optional)
 			fatal("IPVS is not available in this kernel (module "

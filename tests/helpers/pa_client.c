@@ -25,6 +25,25 @@
  *	waitdump			wait for a dump and print it
  *	sleep MS
  *
+ * What a compromised planner could send (tests/vm/guest/applier-hostile.sh):
+ *
+ *	hostile WHAT [N]		one protocol violation, then wait for
+ *					the applier to close the channel:
+ *					"hostile WHAT closed" (or "... open")
+ *	    set-id N | chain-id N | op-kind N | family N   an op naming a
+ *					set, chain, op kind or family that
+ *					does not exist
+ *	    oversized | short | len-mismatch | bad-magic | bad-version |
+ *	    bad-seq | bad-flags | unknown-type | wrong-dir | fd | trailing
+ *					frames broken in that one way
+ *	    ops-outside | end-mismatch | too-many-ops | batch-replay |
+ *	    more-ops				batch brackets broken
+ *	reconnect			a fresh planner socket through the
+ *					control link, as kipvs hands one over
+ *	flood NBATCH NOPS		NBATCH batches of NOPS deny-listed
+ *					virtual servers, sent without waiting;
+ *					"flood ... results N rejected N"
+ *
  * Output: "result SEQ STATUS ERRNO REASON", "summary ok=N failed=N
  * rejected=N blocked=N", dump records "rec ...".  -q prints only the
  * results that are not ok, and the summary.
@@ -61,6 +80,7 @@ static int quiet;
 static pid_t child;
 static int got_dump, results_done;
 static size_t n_ok, n_failed, n_rejected, n_blocked, n_recs;
+static size_t n_batches_done;
 
 static void die(const char *, const char *)
     __attribute__((format(printf, 1, 0), noreturn));
@@ -156,8 +176,10 @@ on_ap(const struct frame_msg *m)
 				    st[r->status <= 3 ? r->status : 1],
 				    r->err, r->reason);
 		}
-		if (ev.last)
+		if (ev.last) {
 			results_done = 1;
+			n_batches_done++;
+		}
 		break;
 	case AP_EV_DUMP_BEGIN:
 		n_recs = 0;
@@ -447,6 +469,307 @@ send_batch(void)
 	batch_flags = 0;
 }
 
+/* A raw datagram on the planner socket, bypassing the frame layer. */
+static void
+raw_send(uint16_t magic, uint16_t type, uint8_t version, uint8_t flags,
+    uint32_t len, uint32_t seq, const uint8_t *payload, size_t plen,
+    int pass_fd)
+{
+	static uint8_t buf[80000];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct iovec iov;
+	size_t n = FRAME_HDR_LEN + plen;
+
+	if (n > sizeof(buf))
+		die("%s", "raw frame too large");
+	buf[0] = (uint8_t)magic;
+	buf[1] = (uint8_t)(magic >> 8);
+	buf[2] = version;
+	buf[3] = flags;
+	buf[4] = (uint8_t)type;
+	buf[5] = (uint8_t)(type >> 8);
+	buf[6] = buf[7] = 0;
+	memcpy(buf + 8, &len, 4);	/* little-endian hosts only */
+	memcpy(buf + 12, &seq, 4);
+	if (plen > 0)
+		memcpy(buf + FRAME_HDR_LEN, payload, plen);
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = n;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (pass_fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		cm.hdr.cmsg_level = SOL_SOCKET;
+		cm.hdr.cmsg_type = SCM_RIGHTS;
+		cm.hdr.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&cm.hdr), &pass_fd, sizeof(int));
+	}
+	if (sendmsg(pa.chan.fd, &msg, MSG_NOSIGNAL) != (ssize_t)n)
+		printf("raw send: %s\n", strerror(errno));
+	pa.chan.tx_seq = seq;
+}
+
+/* The applier's answer to a violation: the channel closes. */
+static void
+wait_closed(const char *what)
+{
+	uint64_t end = ipc_now_ms() + 15000;
+
+	while (pa.open && ipc_now_ms() < end)
+		if (pump(100) == -1 && !ctl.open)
+			die("%s", "the applier went away");
+	printf("hostile %s %s\n", what, pa.open ? "open" : "closed");
+	fflush(stdout);
+}
+
+/* Frames broken in exactly one way each. */
+static const struct bad_frame {
+	const char	*what;
+	uint16_t	 magic;
+	uint16_t	 type;
+	uint8_t		 version;
+	uint8_t		 flags;
+	uint32_t	 len;		/* the header's payload length */
+	uint32_t	 sent;		/* payload bytes actually sent */
+	uint32_t	 seq_skip;	/* 0: the right sequence number */
+	int		 with_fd;	/* SCM_RIGHTS attached */
+} bad_frames[] = {
+	{ "oversized", FRAME_MAGIC, PA_OPS, FRAME_VERSION, 0, 70000, 70000,
+	    0, 0 },
+	{ "len-mismatch", FRAME_MAGIC, PA_BATCH_BEGIN, FRAME_VERSION, 0, 100,
+	    16, 0, 0 },
+	{ "bad-magic", 0x4141, PA_BATCH_BEGIN, FRAME_VERSION, 0, 16, 16, 0,
+	    0 },
+	{ "bad-version", FRAME_MAGIC, PA_BATCH_BEGIN, 7, 0, 16, 16, 0, 0 },
+	{ "bad-seq", FRAME_MAGIC, PA_BATCH_BEGIN, FRAME_VERSION, 0, 16, 16,
+	    5, 0 },
+	{ "bad-flags", FRAME_MAGIC, PA_BATCH_BEGIN, FRAME_VERSION, 0x80, 16,
+	    16, 0, 0 },
+	{ "unknown-type", FRAME_MAGIC, 0x0399, FRAME_VERSION, 0, 16, 16, 0,
+	    0 },
+	/* A type of the applier->planner direction. */
+	{ "wrong-dir", FRAME_MAGIC, AP_RESULTS, FRAME_VERSION, 0, 16, 16, 0,
+	    0 },
+	{ "fd", FRAME_MAGIC, PA_BATCH_BEGIN, FRAME_VERSION, 0, 16, 16, 0, 1 },
+	/* A batch begin is 16 bytes: 4 more are trailing garbage. */
+	{ "trailing", FRAME_MAGIC, PA_BATCH_BEGIN, FRAME_VERSION, 0, 20, 20,
+	    0, 0 },
+};
+
+/* A batch begin for n ops, sent properly. */
+static void
+send_begin(uint64_t batch, uint32_t n)
+{
+	uint8_t p[16] = { 0 };
+
+	memcpy(p, &batch, 8);		/* little-endian hosts only */
+	memcpy(p + 12, &n, 4);
+	if (frame_send(&pa.chan, PA_BATCH_BEGIN, 0, p, sizeof(p)) == -1)
+		die("%s", "frame_send");
+}
+
+/* n link-ensure ops in one PA_OPS message. */
+static void
+send_link_ops(unsigned n)
+{
+	uint8_t p[256];
+	struct pa_op op;
+	size_t len = 2;
+	long k;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = PA_OP_LINK_ENSURE;
+	p[0] = (uint8_t)n;
+	p[1] = 0;
+	while (n-- > 0) {
+		op.seq = next_seq++;
+		if ((k = pa_encode_op(&op, p + len, sizeof(p) - len)) < 0)
+			die("%s", "encode");
+		len += (size_t)k;
+	}
+	if (frame_send(&pa.chan, PA_OPS, 0, p, len) == -1)
+		die("%s", "frame_send");
+}
+
+static void
+hostile(char **w)
+{
+	static uint8_t p[80000];
+	const struct bad_frame *f;
+	const char *what = w[1];
+	unsigned long v = w[2] ? p_num(w[2]) : 0;
+	struct pa_op op;
+	uint8_t one[128];
+	uint64_t batch;
+	size_t i;
+	long len;
+	int fd = -1, one_op;
+
+	if (what == NULL)
+		die("%s", "hostile what?");
+	for (i = 0; i < sizeof(bad_frames) / sizeof(bad_frames[0]); i++) {
+		f = &bad_frames[i];
+		if (strcmp(what, f->what) != 0)
+			continue;
+		/* The payload of a valid begin (batch id, flags, 1 op). */
+		memset(p, 0, f->sent);
+		batch = next_batch;
+		memcpy(p, &batch, 8);
+		p[12] = 1;
+		if (f->with_fd)
+			fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		raw_send(f->magic, f->type, f->version, f->flags, f->len,
+		    pa.chan.tx_seq + 1 + f->seq_skip, p, f->sent, fd);
+		if (fd != -1)
+			close(fd);
+		wait_closed(what);
+		return;
+	}
+	if (strcmp(what, "short") == 0) {
+		/* Half a header. */
+		memset(p, 0, 8);
+		if (send(pa.chan.fd, p, 8, MSG_NOSIGNAL) != 8)
+			printf("raw send: %s\n", strerror(errno));
+		wait_closed(what);
+		return;
+	}
+	memset(&op, 0, sizeof(op));
+	one_op = 1;
+	if (strcmp(what, "set-id") == 0 || strcmp(what, "family") == 0) {
+		/* set ensure: kind, seq, set id, family */
+		op.kind = PA_OP_SET_ENSURE;
+		op.u.set.set = what[0] == 's' ? (uint8_t)v : PA_SET_CLUSTER_IP;
+		op.u.set.family = what[0] == 's' ? 4 : (uint8_t)v;
+	} else if (strcmp(what, "chain-id") == 0) {
+		op.kind = PA_OP_CHAIN_REPLACE;
+		op.u.chain.family = 4;
+		op.u.chain.chain = (uint8_t)v;
+		op.u.chain.masq_bit = 14;
+	} else if (strcmp(what, "op-kind") == 0) {
+		op.kind = (uint8_t)v;	/* encoded as a bare kind and seq */
+	} else
+		one_op = 0;
+	if (one_op) {
+		op.seq = next_seq++;
+		if (strcmp(what, "op-kind") == 0) {
+			one[0] = op.kind;
+			memcpy(one + 1, &op.seq, 4);
+			len = 5;
+		} else if ((len = pa_encode_op(&op, one, sizeof(one))) < 5)
+			die("%s", "encode");
+		send_begin(next_batch++, 1);
+		p[0] = 1;
+		p[1] = 0;
+		memcpy(p + 2, one, (size_t)len);
+		if (frame_send(&pa.chan, PA_OPS, 0, p, 2 + (size_t)len) == -1)
+			die("%s", "frame_send");
+	} else if (strcmp(what, "ops-outside") == 0) {
+		send_link_ops(1);
+	} else if (strcmp(what, "too-many-ops") == 0) {
+		send_begin(next_batch++, PA_MAX_BATCH_OPS + 1);
+	} else if (strcmp(what, "batch-replay") == 0) {
+		/* A good batch, then its id again. */
+		op_new(PA_OP_LINK_ENSURE);
+		send_batch();
+		send_begin(next_batch - 1, 1);
+	} else if (strcmp(what, "more-ops") == 0) {
+		send_begin(next_batch++, 2);
+		send_link_ops(3);
+	} else if (strcmp(what, "end-mismatch") == 0) {
+		/* Declares 2, sends 1, ends claiming 2. */
+		batch = next_batch++;
+		send_begin(batch, 2);
+		send_link_ops(1);
+		memset(p, 0, 12);
+		memcpy(p, &batch, 8);
+		p[8] = 2;
+		if (frame_send(&pa.chan, PA_BATCH_END, 0, p, 12) == -1)
+			die("%s", "frame_send");
+	} else
+		die("unknown hostile action %s", what);
+	wait_closed(what);
+}
+
+/* A fresh planner socket, handed over as kipvs does after a restart. */
+static void
+reconnect(void)
+{
+	struct ctl_peer_fd pf;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		die("%s", "socketpair");
+	if (pa.open)
+		link_close(&pa);
+	pf.link = IPC_LINK_PA;
+	if (ctl_send_peer_fd(&ctl.chan, &pf, sv[1]) == -1)
+		die("%s", "ctl_send_peer_fd");
+	close(sv[1]);
+	link_init(&pa, "applier", IPC_ROLE_PLANNER, IPC_ROLE_APPLIER,
+	    IPC_DIR_AP, IPC_DIR_PA, 1000);
+	ap_rx_init(&arx);
+	if (link_open(&pa, sv[0]) == -1)
+		die("%s", "link_open");
+	got_dump = 0;
+	wait_for(&got_dump, 120);
+	printf("reconnected\n");
+	fflush(stdout);
+}
+
+/* Batches sent back to back; the results counted as they come. */
+static void
+flood(unsigned nb, unsigned nops)
+{
+	struct pa_batch_begin b;
+	struct pa_tx tx;
+	struct pa_op op;
+	unsigned i, j, done;
+	size_t before;
+	uint64_t end;
+
+	n_ok = n_failed = n_rejected = n_blocked = 0;
+	before = n_batches_done;
+	for (i = 0; i < nb; i++) {
+		b.batch = next_batch++;
+		b.flags = 0;
+		b.n_ops = nops;
+		if (pa_tx_begin(&tx, &pa.chan, &b) == -1)
+			die("%s", "pa_tx_begin");
+		for (j = 0; j < nops; j++) {
+			memset(&op, 0, sizeof(op));
+			op.kind = PA_OP_VS_ENSURE;
+			op.seq = next_seq++;
+			op.u.vs.key.addr.family = 4;
+			op.u.vs.key.addr.addr[0] = 127;
+			op.u.vs.key.addr.addr[3] = 1;
+			op.u.vs.key.protocol = REC_PROTO_TCP;
+			op.u.vs.key.port = (uint16_t)(1 + j);
+			snprintf(op.u.vs.sched, sizeof(op.u.vs.sched), "rr");
+			if (pa_tx_op(&tx, &op) == -1)
+				die("%s", "pa_tx_op");
+		}
+		if (pa_tx_end(&tx) == -1)
+			die("%s", "pa_tx_end");
+		(void)pump(0);
+	}
+	/* Every batch's results, however long the queue. */
+	end = ipc_now_ms() + 600000;
+	while (n_batches_done - before < nb && ipc_now_ms() < end)
+		if (pump(200) == -1)
+			die("%s", "the applier went away");
+	done = (unsigned)(n_batches_done - before);
+	printf("flood batches %u ops %u results %zu rejected %zu\n", done,
+	    nb * nops, n_ok + n_failed + n_rejected + n_blocked, n_rejected);
+	fflush(stdout);
+}
+
 static void
 script_line(char *line)
 {
@@ -582,6 +905,12 @@ script_line(char *line)
 				op->u.dump_what |= PA_DUMP_CHAINS;
 		}
 		want_dump = 1;
+	} else if (strcmp(w[0], "hostile") == 0) {
+		hostile(w);
+	} else if (strcmp(w[0], "reconnect") == 0) {
+		reconnect();
+	} else if (strcmp(w[0], "flood") == 0) {
+		flood((unsigned)p_num(w[1]), (unsigned)p_num(w[2]));
 	} else if (strcmp(w[0], "scale") == 0) {
 		gen_scale((unsigned)p_num(w[1]), (unsigned)p_num(w[2]));
 	} else

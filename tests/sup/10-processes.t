@@ -188,8 +188,11 @@ nops=$(sed -n "s/^kipvs-planner\[$PP\]: debug: batch 1 sent: \([0-9]*\) ops.*/\1
     wait_for 5 grep -Eq "^kipvs-applierd\[$AP\]: info: link planner: batch 1: $nops results \(" "$LOG" &&
     wait_for 5 grep -Eq "^kipvs-planner\[$PP\]: info: link applier: batch 1 done: $nops results, [0-9]+ failed$" "$LOG"
 ok $? "planner -> applier: batch 1 of ${nops:-?} ops answered with as many results"
-[ "$(grep -c '"batch":1,' "$AUDIT")" = "$nops" ]
-ok $? "applier: one audit line per op of batch 1 ($(grep -c '"batch":1,' "$AUDIT"))"
+# Result records only: the batch's intent record comes before them.
+[ "$(grep '"record":"result"' "$AUDIT" | grep -c '"batch":1,')" = "$nops" ]
+ok $? "applier: one audit result line per op of batch 1 ($(grep '"record":"result"' "$AUDIT" | grep -c '"batch":1,'))"
+[ "$(grep '"record":"intent"' "$AUDIT" | grep -c '"batch":1,')" = 1 ]
+ok $? "applier: one intent line for batch 1, before its results"
 wait_for 5 grep -q "^kipvs-planner\[$PP\]: info: link applier: dump [0-9]* complete" "$LOG"
 ok $? "applier -> planner dump delivered"
 wait_for 5 grep -Eq "^kipvs-watcherd\[$WP\]: info: link planner: status flags 0x[1357], 2 services," "$LOG"

@@ -25,16 +25,19 @@ int
 main(void)
 {
 	struct timespec t = { 1795696200, 123456789 };	/* 2026-11-26 */
-	struct audit_rec r = { 7, 3, "svc_add", "tcp 10.96.0.1:443", 0, NULL };
+	struct audit_rec r = { 7, 3, "svc_add", "tcp 10.96.0.1:443", 0, NULL,
+	    NULL };
 	char buf[AUDIT_RECORD_MAX], big[3000], small[16];
+	const char *pfx;
 	int p[2];
 	ssize_t n;
 	size_t len;
 
-	plan(21);
+	plan(22);
 
 	len = audit_format(buf, sizeof(buf), &r, &t);
-	is_str(buf, "{\"time\":\"2026-11-26T12:30:00.123456Z\",\"batch\":7,"
+	is_str(buf, "{\"time\":\"2026-11-26T12:30:00.123456Z\","
+	    "\"record\":\"result\",\"batch\":7,"
 	    "\"seq\":3,\"op\":\"svc_add\",\"object\":\"tcp 10.96.0.1:443\","
 	    "\"errno\":0,\"text\":\"ok\"}\n", "a success record");
 	is(len, strlen(buf), "returned length is the line's");
@@ -82,6 +85,13 @@ main(void)
 	r.op = NULL;
 	audit_format(buf, sizeof(buf), &r, &t);
 	ok(strstr(buf, "\"op\":\"\"") != NULL, "a NULL op prints as \"\"");
+	r.record = "intent";
+	audit_format(buf, sizeof(buf), &r, &t);
+	pfx = "{\"time\":\"2026-11-26T12:30:00.123456Z\","
+	    "\"record\":\"intent\",\"batch\":7,";
+	ok(strncmp(buf, pfx, strlen(pfx)) == 0,
+	    "the record kind follows the time");
+	r.record = NULL;
 
 	ok(pipe(p) == 0, "pipe");
 	r.op = "dest_add";

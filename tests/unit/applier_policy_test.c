@@ -81,7 +81,7 @@ main(void)
 	long r;
 	int i;
 
-	plan(43);
+	plan(45);
 	applier_conf_defaults(&c);
 	c.apiserver[c.n_apiserver++] = A("10.96.0.250");
 	(void)prefix_parse("10.250.0.0/16", 0, &c.kp.exclude_cidrs[0], why,
@@ -253,6 +253,17 @@ main(void)
 	nops = 1;	/* 3 objects: under --mass-delete-min */
 	r = run(&c, &s, 0, 7000);
 	is(r, 0, "a small deletion passes");
+
+	/* Deleting an address: kube-ipvs0's may go, another link's not. */
+	nops = 0;
+	o = op(PA_OP_ADDR_DEL);
+	o->u.addr = A("192.0.2.10");
+	o = op(PA_OP_ADDR_DEL);
+	o->u.addr = A("10.96.0.1");
+	r = run(&c, &s, 0, 1000);
+	ok(res[0].status == AP_REJECTED && res[0].err == EPERM,
+	    "deleting another link's address: %s", res[0].reason);
+	is(res[1].status, AP_OK, "deleting a kube-ipvs0 address: ok");
 	policy_state_free(&s);
 	return done();
 }

@@ -8,5 +8,6 @@ cd "$(dirname "$0")/../.."
 . tests/vm/lib.sh
 B=${B:-build}
 vm_require "$B/tests/helpers/pa_client" "$B/kipvs-applierd"
-vm_guest tests/vm/guest/applierd-main.sh "$B"
+# A loaded CI machine runs the VM several times slower.
+KIPVS_VM_TIMEOUT=${KIPVS_VM_TIMEOUT:-900} vm_guest tests/vm/guest/applierd-main.sh "$B"
 vm_done

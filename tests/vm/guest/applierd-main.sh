@@ -2,12 +2,14 @@
 # Guest side (tests/vm/run.sh tests/vm/guest/applierd-main.sh BUILDDIR):
 # the real kipvs-applierd (module preload, sysctls, sandbox with exactly
 # CAP_NET_ADMIN) driven by tests/helpers/pa_client over its planner link.
-# Every op kind applied, re-applied without a kernel write, removed; the
+# Every op kind applied, re-applied without a kernel write (no ipset
+# netlink message in strace either), removed; the
 # dump's chain records matching the last replace, and not after a change
 # from outside; op k of N failing alone; each policy rejection with the
 # kernel unchanged; mass deletion refused, then accepted when confirmed
 # after the hold-off; the xtables lock held elsewhere; the audit log under
-# kill -9; 10,000 VS x 5 RS in one batch; cleanup sparing foreign objects.
+# kill -9 between and inside batches; 10,000 VS x 5 RS in one batch;
+# cleanup sparing foreign objects.
 # TAP on stdout.
 #
 # SPDX-License-Identifier: Apache-2.0
@@ -18,78 +20,18 @@ if [[ ${KIPVS_IN_VM:-} != 1 ]]; then
 	exit 0
 fi
 B=${1:-build}
-PC=$PWD/$B/tests/helpers/pa_client
-D=$PWD/$B/kipvs-applierd
-tmp=$(mktemp -d)
-A=$tmp/audit.log
-L=$tmp/xtables.lock
-trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+. tests/vm/guest/applier-lib.sh
 
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"
-	else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
-diag() { sed 's/^/# /'; }
-ipvs() { ipvsadm -Sn | LC_ALL=C sort; }
-
-# Foreign objects made with the stock tools before kipvs runs.
-ip link add eth9 type dummy && ip link set eth9 up &&
-    ip addr add 192.0.2.10/24 dev eth9
-modprobe -a ip_vs ip_set ip_tables 2>/dev/null
-ipvsadm -A -t 203.0.113.5:80 -s rr
-ipvsadm -A -t 192.0.2.10:8080 -s rr
-ipset create FOREIGN-SET hash:ip
-iptables-legacy -N FOREIGN-CHAIN
-iptables-legacy -A INPUT -j FOREIGN-CHAIN
+foreign_objects
 foreign_ipvs=$(ipvs)
 
+# No drift-check dump while the ipset requests are counted.
 FLAGS=(--user 65533:65533 --log-level info --xtables-wait-ms 300
-    --mass-delete-min 5 --mass-delete-holdoff-ms 1500
-    --apiserver-address 10.96.0.250 --ipvs-exclude-cidrs 10.250.0.0/16)
+    --mass-delete-min 5 --mass-delete-holdoff-ms 4000
+    --apiserver-address 10.96.0.250 --ipvs-exclude-cidrs 10.250.0.0/16
+    --drift-check-ms 600000)
 
-# start: pa_client reading a FIFO, output in $tmp/out.N
-start() {
-	run=$1
-	rm -f "$tmp/in"
-	mkfifo "$tmp/in"
-	"$PC" -a "$A" -l "$L" ${QUIET:-} -- "$D" "${FLAGS[@]}" \
-	    <"$tmp/in" >"$tmp/out.$run" 2>"$tmp/err.$run" &
-	PCPID=$!
-	exec 9>"$tmp/in"
-	for _ in $(seq 600); do
-		grep -q '^dump 1 end' "$tmp/out.$run" && break
-		sleep 0.1
-	done
-	DPID=$(sed -n 's/^pid //p' "$tmp/out.$run")
-	sums=0
-}
-# batch LINES...: one batch; waits for its summary; $tmp/last has it.
-batch() {
-	local want=$((sums + 1)) i
-	{ echo begin; printf '%s\n' "$@"; echo end; } >&9
-	for i in $(seq 1800); do
-		[[ $(grep -c '^summary' "$tmp/out.$run") -ge $want ]] && break
-		kill -0 "$PCPID" 2>/dev/null || { diag <"$tmp/err.$run"; break; }
-		sleep 0.1
-	done
-	sums=$want
-	awk -v w="$want" '/^summary/{k++} k==w-1 && /^result/{print} k==w && /^summary/{print}' \
-	    "$tmp/out.$run" >"$tmp/last"
-	# A requested dump follows the summary.
-	if printf '%s\n' "$@" | grep -q '^dump'; then
-		for i in $(seq 600); do
-			[[ $(grep -c '^dump [0-9]* end' "$tmp/out.$run") -ge $((want + 1)) ]] && break
-			sleep 0.1
-		done
-	fi
-}
-summary() { grep '^summary' "$tmp/last"; }
-ops_sent=0
-count_ops() { ops_sent=$((ops_sent + $(sed -n 's/^summary.* ops \([0-9]*\) .*/\1/p' "$tmp/last" | grep . || echo 0))); }
-
-echo 1..29
+echo 1..31
 start 1
 st=/proc/$DPID/status
 grep -q '^CapEff:[[:space:]]*0000000000001000$' "$st" &&
@@ -136,7 +78,9 @@ NE="nonempty KUBE-CLUSTER-IP,KUBE-NODE-PORT-TCP,KUBE-LOOP-BACK,KUBE-LOAD-BALANCE
 for c in "${CHAINS[@]}"; do ALL+=("chain 4 $c cidr 10.244.0.0/16 $NE"); done
 ALL+=("dropvip 4 203.0.113.9 tcp 80")
 
+ipset_count_start
 batch "${ALL[@]}" dump; count_ops
+ipset_count_stop; nl_first=$nl_count
 summary | diag
 grep -q ' failed=0 rejected=0 blocked=0' "$tmp/last"
 ok $? "every op kind applied: $(summary)"
@@ -187,17 +131,26 @@ grep -q '^rec chain 4 nat KUBE-SERVICES rules [0-9]* matches 0$' "$tmp/chains2" 
 ok $? "a rule added from outside: KUBE-SERVICES alone reported as not matching; matching again once removed" ||
     diag <"$tmp/chains2"
 
-cp "$tmp/ipvs1" "$tmp/ipvs-before"
+# Re-apply: no kernel write of any kind.  The daemon's ipset netlink
+# messages are counted with strace (not by the daemon itself); the first
+# batch's count shows the counter sees them.
+kstate >"$tmp/kstate-before"
+ipset_count_start
 batch "${ALL[@]}"; count_ops
+ipset_count_stop; nl_again=$nl_count
+kstate >"$tmp/kstate-after"
 nlines=$(grep -c '^result' "$tmp/last")
 nun=$(grep -c '^result [0-9]* ok 0 unchanged$' "$tmp/last")
 grep 'batch 4:' "$tmp/err.1" | diag
 grep -v ' ok 0 unchanged$' "$tmp/last" | diag
-ipvs >"$tmp/ipvs-after"; diff "$tmp/ipvs-before" "$tmp/ipvs-after" | diag
+diff "$tmp/kstate-before" "$tmp/kstate-after" | diag
 grep -q ' failed=0 rejected=0 blocked=0' "$tmp/last" &&
-    grep -q 'batch 4: .*(0 changed), 0 table commits' "$tmp/err.1" &&
-    [[ $(ipvs) == "$(cat "$tmp/ipvs-before")" ]]
-ok $? "re-applied: all ok, 0 IPVS writes, 0 table commits ($nun of $nlines unchanged)"
+    grep -q 'batch 4: .*(0 changed), 0 table commits, 0 ipset writes' "$tmp/err.1" &&
+    cmp -s "$tmp/kstate-before" "$tmp/kstate-after"
+ok $? "re-applied: all ok, 0 IPVS writes, 0 table commits, 0 ipset writes, kernel unchanged ($nun of $nlines unchanged)"
+[[ $nl_again == 0 && $nl_first -gt 20 && $nun == "$nlines" ]] ||
+    { diag <"$tmp/strace.err"; false; }
+ok $? "ipset netlink messages sent by the daemon (strace): $nl_first for the first apply, $nl_again for the re-apply; every result \"unchanged\""
 
 batch "rs 10.96.0.1 tcp 443 10.244.3.1 80 1" "rs 10.96.0.1 tcp 443 10.244.3.2 80 1" \
     "rs 10.96.0.1 tcp 9999 10.244.3.3 80 1" "rs 10.96.0.1 tcp 443 10.244.3.4 80 1" \
@@ -254,51 +207,59 @@ ok $? "each rejection is audited"
 
 DEL=("vsdel 10.96.0.1 tcp 443" "vsdel 10.96.0.10 udp 53"
     "vsdel 10.96.0.10 tcp 80" "vsdel 192.0.2.10 tcp 30080")
-batch "${DEL[@]}"; count_ops
-grep -q "rejected=${#DEL[@]}" "$tmp/last" && grep -q 'mass deletion' "$tmp/last" &&
+# The refused batch and a confirmed one right behind it: pa_client sends
+# the second as soon as the first is answered, well within the hold-off
+# however slow this machine is.
+wait_sums() {
+	for _ in $(seq 1800); do
+		[[ $(grep -c '^summary' "$tmp/out.$run") -ge $1 ]] && break
+		sleep 0.1
+	done
+}
+{ echo begin; printf '%s\n' "${DEL[@]}"; echo end
+  echo begin confirmed; printf '%s\n' "${DEL[@]}"; echo end; } >&9
+sums=$((sums + 2)); wait_sums $sums
+ops_sent=$((ops_sent + 2 * ${#DEL[@]}))
+grep '^summary' "$tmp/out.1" | tail -n2 >"$tmp/sum2"
+diag <"$tmp/sum2"
+head -n1 "$tmp/sum2" | grep -q "rejected=${#DEL[@]}" &&
+    [[ $(grep -c 'rejected 125 mass deletion .*confirm after the hold-off' "$tmp/out.1") == "${#DEL[@]}" ]] &&
     [[ $(ipvsadm -Sn | grep -c '^-A') == 6 ]]
 ok $? "a mass deletion is refused"
-echo begin confirmed >&9; batch_c() { :; }
-printf '%s\n' "${DEL[@]}" end >&9
-sums=$((sums + 1)); for _ in $(seq 100); do [[ $(grep -c '^summary' "$tmp/out.1") -ge $sums ]] && break; sleep 0.1; done
-ops_sent=$((ops_sent + ${#DEL[@]}))
-grep '^summary' "$tmp/out.1" | tail -n1 | grep -q "rejected=${#DEL[@]}"
+tail -n1 "$tmp/sum2" | grep -q "rejected=${#DEL[@]}" &&
+    [[ $(grep -c 'rejected 125 mass deletion .*hold-off not over' "$tmp/out.1") == "${#DEL[@]}" ]]
 ok $? "confirmed before the hold-off: still refused"
-sleep 1.6
+sleep 4.1
 echo begin confirmed >&9
 printf '%s\n' "${DEL[@]}" end >&9
-sums=$((sums + 1)); for _ in $(seq 100); do [[ $(grep -c '^summary' "$tmp/out.1") -ge $sums ]] && break; sleep 0.1; done
+sums=$((sums + 1)); wait_sums $sums
 ops_sent=$((ops_sent + ${#DEL[@]}))
 grep '^summary' "$tmp/out.1" | tail -n1 | grep -q "ok=${#DEL[@]}" &&
     [[ $(ipvs) == "$foreign_ipvs" ]]
 ok $? "confirmed after the hold-off: deleted; only the foreign services remain"
 
-# The xtables lock held by another process past the wait.
-flock -x "$L" sleep 3 &
-sleep 0.3
+# The xtables lock held by another process (this shell) past the wait.
+exec 8>>"$L"
+flock -x 8
 batch "chain 4 nat/KUBE-SERVICES cidr 10.244.0.0/16 $NE"; count_ops
 diag <"$tmp/last"
 grep -q ' failed 110 xtables lock still held by another process after 300 ms' "$tmp/last" &&
     kill -0 "$DPID"
 ok $? "lock held elsewhere: the chain op fails with ETIMEDOUT, daemon alive"
-wait %flock 2>/dev/null; sleep 2.8
+flock -u 8; exec 8>&-
 batch "chain 4 nat/KUBE-SERVICES cidr 10.244.0.0/16 $NE"; count_ops
 grep -q ' failed=0 rejected=0' "$tmp/last"
 ok $? "lock free again: the same op succeeds with exactly CAP_NET_ADMIN"
 
-# kill -9 between batches: the log holds whole lines only.
+# kill -9 between batches: the log holds whole lines only, one result
+# record per op and one intent record per batch.
 kill -9 "$DPID"; exec 9>&-; wait "$PCPID" 2>/dev/null
-python3 -c '
-import json, sys
-n = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line); n += 1
-    assert {"time","batch","seq","op","object","errno","text"} <= set(r)
-print(n)' "$A" >"$tmp/nlines" 2>"$tmp/pyerr"
+audit_check >"$tmp/audit1" 2>"$tmp/pyerr"
 rc=$?
 diag <"$tmp/pyerr"
-[[ $rc == 0 && $(cat "$tmp/nlines") == "$ops_sent" ]]
-ok $? "after kill -9: the audit log is $(cat "$tmp/nlines") parseable JSON lines, one per op ($ops_sent)"
+[[ $rc == 0 ]] && head -n1 "$tmp/audit1" | grep -qx "results $ops_sent intents $sums channels 0" &&
+    ! grep '^batch' "$tmp/audit1" | awk '$4 != $6' | grep -q .
+ok $? "after kill -9 between batches: $(head -n1 "$tmp/audit1") (ops $ops_sent, batches $sums); each batch's results = its intent's op count"
 
 # 10,000 VS x 5 RS in one batch.
 echo "# $(date +%T) scale test starts"
@@ -323,6 +284,28 @@ cmp -s "$tmp/want" "$tmp/got"
 ok $? "ipvsadm -Sn equals the request ($(wc -l <"$tmp/got") lines)"
 exec 9>&-; wait "$PCPID" 2>/dev/null
 
+# kill -9 inside a batch: its intent record is in the log, its results
+# are not (they are written once the batch has run), and what it applied
+# is covered by the intent's op count.
+from=$(($(wc -l <"$A") + 1))
+QUIET=-q start 3
+{ echo begin; echo "scale 10000 6"; echo end; } >&9
+# The real servers go in service order: the first service's new one
+# appears early in the batch.
+for _ in $(seq 1200); do
+	ipvsadm -Ln -t 10.200.0.1:1000 2>/dev/null | grep -q '10\.244\.6\.1:8000' && break
+	sleep 0.05
+done
+kill -9 "$DPID"; exec 9>&-; wait "$PCPID" 2>/dev/null
+audit_check "$from" >"$tmp/audit3" 2>"$tmp/pyerr"
+rc=$?
+diag <"$tmp/pyerr" ; diag <"$tmp/audit3"
+# 10.244.6.x as /proc/net/ip_vs prints it (faster than ipvsadm -Sn).
+applied=$(grep -c -- '-> 0AF406' /proc/net/ip_vs)
+[[ $rc == 0 ]] && grep -qx 'batch 1 results 0 intent-ops 70101' "$tmp/audit3" &&
+    ((applied > 0))
+ok $? "after kill -9 inside a batch: its intent record (70,101 ops) and no result; the $applied of 10,000 new real servers it applied are covered by the intent"
+
 # Cleanup: only what kipvs owns goes.
 "$D" --user 65533:65533 --cleanup 5>>"$A" 6<>"$L" 2>"$tmp/cleanup.err"
 rc=$?
@@ -330,12 +313,17 @@ diag <"$tmp/cleanup.err"
 ok $rc "kipvs-applierd --cleanup exits 0"
 [[ $(ipvs) == "$foreign_ipvs" ]]
 ok $? "cleanup: only the foreign IPVS services remain"
-! ip link show kube-ipvs0 >/dev/null 2>&1 && ! ipset list -n | grep -q '^KUBE-' &&
-    ! iptables-legacy-save | grep -q KUBE-
+# Outputs captured first: grep -q ending a pipe early would fail it
+# (pipefail) with SIGPIPE.
+sets=$(ipset list -n) ipt=$(iptables-legacy-save)
+! ip link show kube-ipvs0 >/dev/null 2>&1 &&
+    ! grep -vx KUBE-FOREIGN <<<"$sets" | grep -q '^KUBE-' &&
+    ! grep -v KUBE-FIREWALL <<<"$ipt" | grep -q KUBE-
 ok $? "cleanup: kube-ipvs0, the KUBE sets, chains and jump rules are gone"
-ipset list -n | grep -qx FOREIGN-SET &&
-    iptables-legacy-save -t filter | grep -q -- '-A INPUT -j FOREIGN-CHAIN' &&
-    ip -o addr show dev eth9 | grep -q 192.0.2.10/24
+grep -qx FOREIGN-SET <<<"$sets" && grep -qx KUBE-FOREIGN <<<"$sets" &&
+    grep -q -- '-A INPUT -j FOREIGN-CHAIN' <<<"$ipt" &&
+    grep -q -- '-A OUTPUT -j KUBE-FIREWALL' <<<"$ipt" &&
+    [[ $(ip -o addr show dev eth9) == *192.0.2.10/24* ]]
 ok $? "cleanup: the foreign set, chain, jump and address survive"
 
 ((failed == 0))
