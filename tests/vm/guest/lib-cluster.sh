@@ -17,7 +17,12 @@
 #	cl_init; cl_node; cl_pod NAME IP...; cl_serve NAME...
 #	cl_api_start; cl_kipvs_start [FLAGS]; cl_apply JSON...
 #	cl_svc ...; cl_eps ...  (object builders, below)
-#	cl_in NETNS CMD...; cl_py ARGS...; cl_wait_rs VIP:PORT N [PROTO]
+#	cl_in NETNS CMD...; cl_py ARGS...; cl_wait SECONDS CMD...
+#	cl_rs, cl_has_rs (IPVS real servers); cl_objects, cl_render,
+#	cl_state_diff (the kernel against kipvs-render)
+#
+# With KIPVS_VM_OUTDIR set, $CL (logs, audit log, ...) is copied there
+# when the script ends.
 #
 # SPDX-License-Identifier: Apache-2.0
 
@@ -53,6 +58,10 @@ cl_cleanup() {
 	# shellcheck disable=SC2046
 	kill -KILL $(jobs -p) 2>/dev/null
 	wait 2>/dev/null
+	# With KIPVS_VM_OUTDIR (tests/vm/README.md) the work directory, logs
+	# included, outlives the VM.
+	[ -z "${KIPVS_VM_OUTDIR:-}" ] || [ -z "$CL" ] ||
+	    cp -r "$CL" "$KIPVS_VM_OUTDIR/${0##*/}.$$"
 }
 
 # cl_node: forwarding on, the client namespace on the node's "LAN".
@@ -87,12 +96,12 @@ cl_pod() {
 
 # cl_serve POD...: the pod servers (one process for all of them).
 cl_serve() {
-	local args=() p i
+	local args=() p
 	for p in "$@"; do args+=("$p:$p"); done
 	python3 "$CL_PY" serve "$CL/serve.ready" "${args[@]}" \
 	    >"$CL/serve.log" 2>&1 &
 	CL_SRV_PID=$!
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		[ -s "$CL/serve.ready" ] && return 0
 		kill -0 "$CL_SRV_PID" 2>/dev/null || break
 		sleep 0.1
@@ -133,8 +142,8 @@ cl_apply() {
 
 # cl_api_get PATH: a GET against the API port with the token.
 cl_api_get() {
-	curl -sS --cacert "$API_DIR/ca.crt" -H "Authorization: Bearer $TOKEN" \
-	    "$API$1"
+	curl -sS --max-time 20 --cacert "$API_DIR/ca.crt" \
+	    -H "Authorization: Bearer $TOKEN" "$API$1"
 }
 
 # cl_objects: every Service, EndpointSlice and Node of the apiserver as
@@ -253,18 +262,75 @@ cl_rs() {
 	    awk '$1 == "->" && $2 != "RemoteAddress:Port" { print $2, $4 }' | sort
 }
 
-# cl_wait SECONDS CMD...: until CMD succeeds (polls every 0.2 s).
+# cl_wait SECONDS CMD...: until CMD succeeds (polls every 0.2 s), at most
+# SECONDS of wall time however long CMD takes.
 cl_wait() {
-	local t=$1; shift
-	for _ in $(seq $((t * 5))); do
+	local end=$((SECONDS + $1)); shift
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
+		((SECONDS < end)) || return 1
 		sleep 0.2
 	done
-	return 1
 }
 
 # cl_has_rs VIP:PORT PROTO WANT: the real servers with weight 1 are
 # exactly WANT (space-separated IP:PORT list, sorted).
 cl_has_rs() {
 	[ "$(cl_rs "$1" "$2" | awk '$2 == 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//')" = "$3" ]
+}
+
+# --- the kernel against kipvs-render -------------------------------------
+
+# cl_render OUTPUT: kipvs-render of the apiserver's objects in
+# $CL/objects.json (cl_objects) for this node, every IPv4 address of the
+# node but loopback's and kube-ipvs0's given as a node IP.
+cl_render() {
+	local a=() ip
+	for ip in $(ip -4 -o addr show | awk '$2 != "lo" && $2 != "kube-ipvs0" {
+	    sub("/.*", "", $4); print $4 }' | sort -u | grep -vx "$CL_NODE_IP"); do
+		a+=(--node-ip "$ip")
+	done
+	"$CL_B/kipvs-render" --objects "$CL/objects.json" \
+	    --hostname-override "$CL_NODE" --node-ip "$CL_NODE_IP" "${a[@]}" \
+	    --cluster-cidr "$CL_CLUSTER_CIDR" --output "$1"
+}
+
+# cl_iptnorm: iptables-save to "TABLE RULE" lines, KUBE- chain
+# declarations and rules, counters dropped, in order within each table.
+cl_iptnorm() {
+	awk '/^\*/ { t = substr($0, 2) } /^-A / || /^:KUBE-/ {
+	    sub(/ \[[0-9]+:[0-9]+\]$/, ""); print t, $0 }' | sort -s -k1,1
+}
+
+# cl_state_diff [--draining-ok]: the apiserver's objects rendered against
+# the kernel, want.* and got.* files in $CL for ipvs, ipset, ipt, ip6t and
+# addr; prints the differences and fails if there are any.  With
+# --draining-ok real servers at weight 0 (graceful termination) are left
+# out of the kernel's side.
+cl_state_diff() {
+	local k rc=0 drop='^$'
+	[ "${1:-}" != --draining-ok ] || drop='^-a .* -w 0$'
+	cl_objects >"$CL/objects.json" || return 1
+	cl_render ipvs | LC_ALL=C sort >"$CL/want.ipvs"
+	ipvsadm -Sn | grep -Ev -- "$drop" | LC_ALL=C sort >"$CL/got.ipvs"
+	cl_render ipset | sed -E 's/ bucketsize [0-9]+ initval 0x[0-9a-f]+//' |
+	    LC_ALL=C sort >"$CL/want.ipset"
+	ipset save | grep -E '^(create|add) KUBE-' |
+	    sed -E 's/ bucketsize [0-9]+ initval 0x[0-9a-f]+//' |
+	    LC_ALL=C sort >"$CL/got.ipset"
+	cl_render iptables >"$CL/want.ipt.all"
+	awk '/^# ip6tables-save/ { exit } { print }' "$CL/want.ipt.all" |
+	    cl_iptnorm >"$CL/want.ipt"
+	awk '/^# ip6tables-save/ { p = 1; next } p' "$CL/want.ipt.all" |
+	    cl_iptnorm >"$CL/want.ip6t"
+	iptables-legacy-save | cl_iptnorm >"$CL/got.ipt"
+	ip6tables-legacy-save | cl_iptnorm >"$CL/got.ip6t"
+	cl_render addresses | LC_ALL=C sort >"$CL/want.addr"
+	ip -o addr show dev kube-ipvs0 | awk '{ print $4 }' |
+	    LC_ALL=C sort >"$CL/got.addr"
+	for k in ipvs ipset ipt ip6t addr; do
+		[ -s "$CL/want.$k" ] || [ "$k" = ip6t ] || rc=1
+		diff "$CL/want.$k" "$CL/got.$k" || rc=1
+	done
+	return $rc
 }
