@@ -327,4 +327,4 @@ clean:
 
 FORCE:
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
