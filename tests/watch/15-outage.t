@@ -53,7 +53,7 @@ ok $? "first sync applied"
 watching() {
 	[ "$(ctl /watches)" = '{"services": 1, "endpointslices": 1, "nodes": 1}' ]
 }
-wait_for 10 watching
+wait_for 75 watching
 ok $? "three watches open"
 wait_for 10 metric_is kipvs_planner_services 2
 ok $? "planner: 2 Services before the outage"
@@ -132,7 +132,7 @@ wait_for 75 grep -q '10.244.1.7' "$AUDIT"
 ok $? "applier: the endpoint added during the outage arrives"
 wait_for 10 grep -q '10.96.50.50' "$AUDIT"
 ok $? "applier: the Service added during the outage arrives"
-wait_for 10 watching
+wait_for 75 watching
 ok $? "three watches open again ($(ctl /watches))"
 reqlog
 first_after() {	# first_after KIND: the first request of KIND after the outage
