@@ -1027,14 +1027,46 @@ struct pd_sink_arg {
 	struct pd_ops	*dst;
 };
 
+/*
+ * 1 if this sync held back an addr-add of `a` (it is backing off), with
+ * the time it may go in *due.  The diff emits every wanted address that
+ * is not bound, on every sync, before the virtual servers: so a held-back
+ * address is known here before the ops of a virtual server on it.
+ */
+static int
+pd_addr_held(struct plan_daemon *pd, const struct rec_addr *a,
+    uint64_t *due)
+{
+	struct pa_op aop;
+
+	memset(&aop, 0, sizeof(aop));
+	aop.kind = PA_OP_ADDR_ADD;
+	aop.u.addr = *a;
+	return plan_retry_held(pd->retry, &aop, pd->now, due);
+}
+
 static int
 pd_emit(const struct pa_op *op, void *arg)
 {
 	struct pd_sink_arg *a = arg;
 	struct plan_daemon *pd = a->pd;
-	uint64_t due;
+	const struct pa_vs_key *vk = pd_op_vs(op);
+	uint64_t due, adue;
+	int may;
 
-	if (!plan_retry_may(pd->retry, op, pd->now, &due)) {
+	/*
+	 * A virtual server waits for the address it needs: the applier
+	 * refuses it on an address not (yet) on kube-ipvs0, and a VS that
+	 * is new (say, the Service's port changed) has no back-off of its
+	 * own to hold it.  Deletions need no address.
+	 */
+	may = plan_retry_may(pd->retry, op, pd->now, &due);
+	if (vk != NULL && op->kind != PA_OP_VS_DEL &&
+	    pd_addr_held(pd, &vk->addr, &adue) && (may || adue > due)) {
+		may = 0;
+		due = adue;
+	}
+	if (!may) {
 		if (pd->defer_until == 0 || due < pd->defer_until)
 			pd->defer_until = due;
 		return pd_ops_push(&pd->deferred, op);
@@ -1088,6 +1120,7 @@ pd_sync(struct plan_daemon *pd, uint64_t now)
 	pd->now = now;
 	pd->first.n = pd->rest.n = pd->deferred.n = 0;
 	pd->defer_until = 0;
+	plan_retry_sweep_begin(pd->retry);
 	if (pd->timeouts_pending) {
 		memset(&op, 0, sizeof(op));
 		op.kind = PA_OP_IPVS_TIMEOUTS;
@@ -1113,6 +1146,13 @@ pd_sync(struct plan_daemon *pd, uint64_t now)
 		else
 			plan_diff_op_failed(pd->d, dop);
 	}
+	/*
+	 * Every object still failing was emitted (sent or held back) by
+	 * this sync (unless it stopped short, or the reap did); the others
+	 * are no longer wanted: not failing.
+	 */
+	if (n >= 0 && !pd->reap)
+		(void)plan_retry_sweep_end(pd->retry);
 	/*
 	 * Servers now draining whose connections no dump has counted: the
 	 * dump request ends this batch, so the applier dumps right after

@@ -41,6 +41,7 @@ struct rt_ent {
 	unsigned	 failures;
 	uint64_t	 last;		/* time of the last failure */
 	uint64_t	 due;
+	uint32_t	 seen;		/* sweep generation last asked in */
 };
 
 #define RT_BUCKETS	256
@@ -50,6 +51,7 @@ struct plan_retry {
 	size_t		 n;
 	unsigned	 min_ms;
 	unsigned	 max_ms;
+	uint32_t	 gen;		/* current sweep generation */
 };
 
 struct plan_retry *
@@ -203,10 +205,30 @@ plan_retry_may(struct plan_retry *r, const struct pa_op *op, uint64_t now,
 	if (r->n == 0)
 		return 1;
 	rt_key_of(op, &k);
-	if ((e = rt_find(r, &k, now, NULL)) == NULL || now >= e->due)
+	if ((e = rt_find(r, &k, now, NULL)) == NULL)
+		return 1;
+	e->seen = r->gen;
+	if (now >= e->due)
 		return 1;
 	*due = e->due;
 	return 0;
+}
+
+int
+plan_retry_held(struct plan_retry *r, const struct pa_op *op, uint64_t now,
+    uint64_t *due)
+{
+	struct rt_key k;
+	struct rt_ent *e;
+
+	if (r->n == 0)
+		return 0;
+	rt_key_of(op, &k);
+	if ((e = rt_find(r, &k, now, NULL)) == NULL || e->seen != r->gen ||
+	    now >= e->due)
+		return 0;
+	*due = e->due;
+	return 1;
 }
 
 unsigned
@@ -223,6 +245,7 @@ plan_retry_failed(struct plan_retry *r, const struct pa_op *op,
 		if ((e = calloc(1, sizeof(*e))) == NULL)
 			return 0;
 		e->key = k;
+		e->seen = r->gen;
 		e->next = *slot;
 		*slot = e;
 		r->n++;
@@ -275,4 +298,30 @@ size_t
 plan_retry_count(const struct plan_retry *r)
 {
 	return r->n;
+}
+
+void
+plan_retry_sweep_begin(struct plan_retry *r)
+{
+	r->gen++;
+}
+
+size_t
+plan_retry_sweep_end(struct plan_retry *r)
+{
+	struct rt_ent **pp, *e;
+	size_t i, n = 0;
+
+	for (i = 0; i < RT_BUCKETS && r->n > 0; i++)
+		for (pp = &r->b[i]; (e = *pp) != NULL;) {
+			if (e->seen == r->gen) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			free(e);
+			r->n--;
+			n++;
+		}
+	return n;
 }

@@ -44,5 +44,23 @@ void	plan_retry_ok(struct plan_retry *, const struct pa_op *,
 	    uint64_t now);
 /* Objects currently waiting or failing. */
 size_t	plan_retry_count(const struct plan_retry *);
+/*
+ * A complete sync asks plan_retry_may() about every object it still
+ * wants to change (a failed object stays on the diff's list until it is
+ * applied).  Between plan_retry_sweep_begin() before such a sync and
+ * plan_retry_sweep_end() after it, objects not asked about (nor failed)
+ * are dropped: nobody wants them changed any more (the old port of a
+ * changed Service, a deleted Service), so they no longer count as
+ * failing.  Returns the number dropped.
+ */
+void	plan_retry_sweep_begin(struct plan_retry *);
+size_t	plan_retry_sweep_end(struct plan_retry *);
+/*
+ * 1 if op's object was asked about since plan_retry_sweep_begin() and
+ * must still wait (its op was held back in this sync), with the time it
+ * may go in *due.  Does not count as asking.
+ */
+int	plan_retry_held(struct plan_retry *, const struct pa_op *,
+	    uint64_t now, uint64_t *due);
 
 #endif /* KIPVS_PLAN_RETRY_H */

@@ -4,7 +4,8 @@
  * fresh sockets on "restarts"), a fake watcher (records from a kubectl
  * JSON file through watcherd/watch_json.c) and a fake applier (a
  * simulated kernel: applies each op and answers it, fails scripted ones,
- * serves dumps).  It reads a script on stdin and prints what the planner
+ * rejects a virtual server on an address neither on kube-ipvs0 nor a
+ * node address as the applier does, serves dumps).  It reads a script on stdin and prints what the planner
  * sends, one line each, for the scripts in tests/planner/:
  *
  *	batch <id> flags=<full|confirmed|-> ops=<n> t=<ms>
@@ -17,7 +18,8 @@
  * Script commands (one per line, # comments):
  *
  *	objects FILE		the watcher's world: a v1 List of Services,
- *				EndpointSlices and Nodes
+ *				EndpointSlices and Nodes (a later one
+ *				replaces it; send what changed)
  *	node-ip IP		an address of the fake node (not kube-ipvs0)
  *	snapshot [-NS/NAME...]	a complete snapshot; -NS/NAME leaves that
  *				Service out
@@ -30,6 +32,9 @@
  *	delete svc|slice NS/NAME
  *	fail SUBSTR N ERRNO	the next N ops whose text contains SUBSTR
  *				fail with ERRNO (a number)
+ *	reject-batches N ERRNO	every op of the next N batches is rejected
+ *				with ERRNO, as the applier's mass-deletion
+ *				guard refuses a whole batch
  *	conns SUBSTR N		real servers whose "VS RS" text contains
  *				SUBSTR report N active connections
  *	kernel-del-vs SUBSTR	an outside change: the VS goes away
@@ -106,6 +111,9 @@ struct drv {
 	uint8_t		 chains[2][PA_CHAIN_ID_MAX + 1];
 	struct drv_fail	 fails[32];
 	size_t		 n_fails;
+	int		 reject_batches;	/* whole batches to refuse */
+	int		 reject_err;
+	int		 rejecting;	/* the batch being received */
 	/* The batch being received. */
 	uint64_t	 batch;
 	struct ap_result *results;
@@ -186,7 +194,22 @@ sim_addr(struct drv *d, const struct rec_addr *a)
 	return -1;
 }
 
-/* Applies one op; returns 0 or an errno. */
+/* The applier's ownership rule: on kube-ipvs0 or a node address. */
+static int
+sim_owned(struct drv *d, const struct rec_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_node_ips; i++)
+		if (addr_eq(&d->node_ips[i], a))
+			return 1;
+	return sim_addr(d, a) >= 0;
+}
+
+/*
+ * Applies one op; returns 0 or an errno, negated when the op is rejected
+ * (refused before the kernel) rather than failed.
+ */
 static int
 sim_apply(struct drv *d, const struct pa_op *op)
 {
@@ -198,6 +221,8 @@ sim_apply(struct drv *d, const struct pa_op *op)
 
 	switch (op->kind) {
 	case PA_OP_VS_ENSURE:
+		if (!sim_owned(d, &op->u.vs.key.addr))
+			return -EPERM;
 		if ((vs = sim_vs(d, &op->u.vs.key)) == NULL) {
 			memset(&nv, 0, sizeof(nv));
 			nv.addr = op->u.vs.key.addr;
@@ -412,6 +437,9 @@ drv_pa_msg(struct drv *d, const struct frame_msg *m)
 		d->batch = ev.begin.batch;
 		d->n_results = 0;
 		d->dump_after = 0;
+		d->rejecting = d->reject_batches > 0;
+		if (d->rejecting)
+			d->reject_batches--;
 		out("batch %llu flags=%s%s%s ops=%u t=%llu\n",
 		    (unsigned long long)ev.begin.batch,
 		    (ev.begin.flags & PA_BATCH_FULL) ? "full" : "",
@@ -424,16 +452,22 @@ drv_pa_msg(struct drv *d, const struct frame_msg *m)
 		for (i = 0; i < ev.n_ops; i++) {
 			const struct pa_op *op = &ev.ops[i];
 			struct ap_result *r;
-			int err;
+			int err, rejected = 0;
 
 			plan_op_text(op, text, sizeof(text));
 			err = drv_fail_of(d, text);
-			if (err == 0 && op->kind == PA_OP_DUMP_REQUEST)
+			if (err == 0 && d->rejecting) {
+				err = d->reject_err;
+				rejected = 1;
+			} else if (err == 0 && op->kind == PA_OP_DUMP_REQUEST)
 				d->dump_after = 1;
-			else if (err == 0)
-				err = sim_apply(d, op);
+			else if (err == 0 && (err = sim_apply(d, op)) < 0) {
+				err = -err;
+				rejected = 1;
+			}
 			if (err != 0)
-				out("op %s FAILED %d\n", text, err);
+				out("op %s %s %d\n", text, rejected ?
+				    "REJECTED" : "FAILED", err);
 			else
 				out("op %s\n", text);
 			if (d->n_results == d->cap_results) {
@@ -445,9 +479,14 @@ drv_pa_msg(struct drv *d, const struct frame_msg *m)
 			r = &d->results[d->n_results++];
 			memset(r, 0, sizeof(*r));
 			r->seq = op->seq;
-			r->status = err ? AP_FAILED : AP_OK;
+			r->status = rejected ? AP_REJECTED : err ?
+			    AP_FAILED : AP_OK;
 			r->err = err;
-			if (err)
+			if (rejected)
+				snprintf(r->reason, sizeof(r->reason),
+				    d->rejecting ? "whole batch refused" :
+				    "not kipvs's: address not owned");
+			else if (err)
 				snprintf(r->reason, sizeof(r->reason),
 				    "scripted failure");
 		}
@@ -650,6 +689,15 @@ drv_objects(struct drv *d, const char *path)
 
 	if ((root = json_load_file(path, 0, &err)) == NULL)
 		fatalx("%s: %s", path, err.text);
+	/* A later file replaces the world. */
+	for (i = 0; i < d->n_svc; i++)
+		rec_service_clear(&d->svc[i]);
+	for (i = 0; i < d->n_slice; i++)
+		rec_slice_clear(&d->slice[i]);
+	free(d->svc);
+	free(d->slice);
+	free(d->node);
+	d->n_svc = d->n_slice = d->n_node = 0;
 	d->svc = calloc(DRV_MAX, sizeof(*d->svc));
 	d->slice = calloc(DRV_MAX, sizeof(*d->slice));
 	d->node = calloc(16, sizeof(*d->node));
@@ -867,6 +915,10 @@ drv_command(struct drv *d, char *line)
 				f->substr[i] = ' ';
 		f->n = atoi(argv[2]);
 		f->err = atoi(argv[3]);
+	} else if (strcmp(argv[0], "reject-batches") == 0) {
+		ARGS(2);
+		d->reject_batches = atoi(argv[1]);
+		d->reject_err = atoi(argv[2]);
 	} else if (strcmp(argv[0], "conns") == 0 ||
 	    strcmp(argv[0], "kernel-del-vs") == 0) {
 		char text[PLAN_OPTEXT_MAX], pat[128];

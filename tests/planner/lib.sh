@@ -16,6 +16,7 @@ ok() {	# ok STATUS DESCRIPTION
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then echo "ok $n - $2"
 	else echo "not ok $n - $2"; fails=$((fails + 1)); fi
+	return "$1"	# so that "ok $? ... || diag ..." shows the diagnosis
 }
 diag() { echo "# $*"; }
 finish() {

@@ -34,6 +34,7 @@ main(void)
 	struct pa_op a = rs_op(PA_OP_RS_ENSURE, "10.96.0.10", "10.244.1.5");
 	struct pa_op b = rs_op(PA_OP_RS_DEL, "10.96.0.10", "10.244.1.6");
 	struct pa_op c = rs_op(PA_OP_RS_ENSURE, "10.96.0.11", "10.244.1.5");
+	struct pa_op d;
 	char buf[PLAN_OPTEXT_MAX];
 	uint64_t due = 0;
 	unsigned w;
@@ -65,6 +66,35 @@ main(void)
 	(void)plan_retry_failed(r, &c, 0);
 	ok(plan_retry_may(r, &c, 1000000, &due) && plan_retry_count(r) == 0,
 	    "an object not sent for a long time is forgotten");
+	plan_retry_free(r);
+
+	/* Sweeps: objects a sync no longer asks about stop failing. */
+	r = plan_retry_new(1000, 8000);
+	memset(&d, 0, sizeof(d));
+	d.kind = PA_OP_ADDR_ADD;
+	addr_parse("10.96.0.10", 0, &d.u.addr, NULL, 0);
+	(void)plan_retry_failed(r, &a, 100);
+	(void)plan_retry_failed(r, &c, 100);
+	(void)plan_retry_failed(r, &d, 100);
+	plan_retry_sweep_begin(r);
+	ok(!plan_retry_held(r, &d, 500, &due),
+	    "an address not asked about in this sweep is not held");
+	ok(!plan_retry_may(r, &d, 500, &due) &&
+	    plan_retry_held(r, &d, 500, &due) && due == 1100,
+	    "... once held back in this sweep it is (due %llu)",
+	    (unsigned long long)due);
+	ok(!plan_retry_held(r, &d, 1100, &due), "... not when due");
+	(void)plan_retry_may(r, &b, 500, &due);
+	w = (unsigned)plan_retry_sweep_end(r);
+	ok(w == 1 && plan_retry_count(r) == 2 && plan_retry_failures(r, &a) == 1 &&
+	    plan_retry_failures(r, &c) == 0,
+	    "sweep: the object not asked about is dropped, the others kept (%u)",
+	    w);
+	plan_retry_sweep_begin(r);
+	(void)plan_retry_failed(r, &c, 600);
+	w = (unsigned)plan_retry_sweep_end(r);
+	ok(w == 2 && plan_retry_count(r) == 1 && plan_retry_failures(r, &c) == 1,
+	    "sweep: a failure since the sweep began counts as asked (%u)", w);
 	plan_retry_free(r);
 
 	is_str(plan_op_text(&a, buf, sizeof(buf)),
