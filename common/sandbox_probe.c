@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -29,6 +30,33 @@
 
 /* IP_VS_BASE_CTL + 8: the legacy IPVS flush socket option. */
 #define IPVS_SO_SET_FLUSH	(64 + 1024 + 64 + 8)
+
+static int
+probe_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * A sort as large as the planner's: glibc's qsort() asks for the size of
+ * physical memory (sysinfo) before sorting more than 1 KiB.
+ */
+static long
+probe_qsort(void)
+{
+	static int v[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		v[i] = (int)((i * 2654435761u) % 4096u);
+	qsort(v, sizeof(v) / sizeof(v[0]), sizeof(v[0]), probe_cmp);
+	for (i = 1; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i - 1] > v[i])
+			return -1;
+	return 0;
+}
 
 static long
 probe_call(const char *name)
@@ -42,6 +70,8 @@ probe_call(const char *name)
 
 	if (strcmp(name, "getpid") == 0)
 		return syscall(SYS_getpid) > 0 ? 0 : -1;
+	if (strcmp(name, "qsort_large") == 0)
+		return probe_qsort();
 	if (strcmp(name, "execve") == 0)
 		return execve("/bin/true", argv, envp);
 	if (strcmp(name, "execveat") == 0)

@@ -33,6 +33,8 @@ expect() {	# expect BINARY UID NFDS SYSCALL STATUS WHAT
 for d in kipvs-watcherd:$W_ID:4 kipvs-planner:$P_ID:5 kipvs-applierd:$A_ID:6; do
 	bin=${d%%:*}; rest=${d#*:}; id=${rest%%:*}; nfd=${rest#*:}
 	expect "$bin" "$id" "$nfd" getpid 0 "is allowed"
+	# glibc's qsort of > 1 KiB calls sysinfo (the planner at scale).
+	expect "$bin" "$id" "$nfd" qsort_large 0 "of 4096 ints works"
 	for s in execve ptrace init_module finit_module bpf mount unshare \
 	    setuid0 memfd_create; do
 		expect "$bin" "$id" "$nfd" "$s" $SIGSYS_STATUS "is killed by SIGSYS"
