@@ -5,7 +5,7 @@
 #
 # Source it from the repository root.  The caller sets API_DIR (a private
 # temporary directory: certificates, ports file, kubeconfig and the
-# apiserver's stderr go there) and kills $API_PID on exit.  Sets TOKEN,
+# apiserver's stderr go there) and calls stop_api on exit.  Sets TOKEN,
 # and start_api sets API, CTL and API_PID.  `outage on|off` wraps the
 # control port's /outage (the API port refuses connections / listens again).
 #
@@ -28,6 +28,20 @@ make_certs() {
 	openssl x509 -req -in "$API_DIR/server.csr" -CA "$API_DIR/ca.crt" \
 	    -CAkey "$API_DIR/ca.key" -CAcreateserial \
 	    -out "$API_DIR/server.crt" -days 1 -extfile "$ext" 2>/dev/null
+}
+
+# stop_api: SIGTERM, and SIGKILL if it is not gone after 3 s; waits for
+# it, so no test ever blocks on a wedged apiserver.
+stop_api() {
+	local killer
+	[ -n "$API_PID" ] || return 0
+	kill "$API_PID" 2>/dev/null
+	(sleep 3; kill -KILL "$API_PID" 2>/dev/null) &
+	killer=$!
+	wait "$API_PID" 2>/dev/null
+	kill "$killer" 2>/dev/null
+	wait "$killer" 2>/dev/null
+	API_PID=
 }
 
 # start_api [extra apiserver args]: sets API (https URL), CTL (http URL)

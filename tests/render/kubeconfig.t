@@ -28,7 +28,7 @@ n=0
 failed=0
 
 cleanup() {
-	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null
+	stop_api
 	wait 2>/dev/null
 	rm -rf "$W"
 }

@@ -54,7 +54,7 @@ KPID=
 cleanup() {
 	# The children die with their parent (PR_SET_PDEATHSIG).
 	[ -n "$KPID" ] && kill -KILL "$KPID" 2>/dev/null
-	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null
+	stop_api
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -18,7 +18,7 @@ failed=0
 
 cleanup() {
 	[ -n "$DRV_PID" ] && kill "$DRV_PID" 2>/dev/null
-	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null
+	stop_api
 	wait 2>/dev/null
 	rm -rf "$W"
 }
