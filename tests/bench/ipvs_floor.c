@@ -3,7 +3,10 @@
  * applier is measured against (see docs/benchmarks.md).
  *
  * It adds (or deletes) a synthetic table of N TCP virtual servers with M
- * masquerading real servers each, with hand-built generic netlink messages,
+ * masquerading real servers each, or the table of an `ipvsadm -Sn` file
+ * (-f: the kipvs rows of the benchmark load what kipvs-render computes for
+ * the workload, so every method programs the same table), with hand-built
+ * generic netlink messages,
  * BATCH requests per sendmsg() and one acknowledgement fence per batch: no
  * model, no IPC, no validation, no library.  It can also print the same
  * table as `ipvsadm -R` input and the matching KUBE-CLUSTER-IP members as
@@ -11,6 +14,10 @@
  * exactly the same work.
  *
  *	ipvs_floor add|del|ipvsadm|ipset [-n SERVICES] [-m DESTS] [-b BATCH]
+ *	ipvs_floor add|del -f FILE [-b BATCH]
+ *
+ * FILE holds IPv4 TCP lines "-A -t VIP:PORT -s SCHED" and "-a -t VIP:PORT
+ * -r IP:PORT -m -w WEIGHT" (what `ipvsadm -Sn` prints for such a table).
  *
  * add/del print "ops=<n> errors=<n> seconds=<t>" on stdout.
  *
@@ -35,6 +42,22 @@
 struct nlbuf {
 	uint8_t		*data;
 	size_t		 len;
+};
+
+/* One request: a virtual server (rs_addr 0) or a real server of it. */
+struct ent {
+	uint32_t	 vs_addr;	/* network order */
+	uint16_t	 vs_port;	/* host order */
+	uint32_t	 rs_addr;
+	uint16_t	 rs_port;
+	uint32_t	 weight;
+	char		 sched[16];
+};
+
+struct table {
+	struct ent	*e;
+	size_t		 n;
+	size_t		 cap;
 };
 
 struct floor {
@@ -127,19 +150,20 @@ nest_end(struct nlbuf *b, struct nlattr *a)
 
 /* The service identity, plus the full entry the kernel needs on add. */
 static void
-put_service(struct nlbuf *b, unsigned int i, int full)
+put_service(struct nlbuf *b, const struct ent *e, int full)
 {
 	struct ip_vs_flags fl = { 0, ~0U };
 	struct nlattr *nest;
-	uint32_t addr[4] = { vs_addr(i), 0, 0, 0 };
+	uint32_t addr[4] = { e->vs_addr, 0, 0, 0 };
 
 	nest = nla_put(b, IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED, NULL, 0);
 	nla_u16(b, IPVS_SVC_ATTR_AF, AF_INET);
 	nla_u16(b, IPVS_SVC_ATTR_PROTOCOL, IPPROTO_TCP);
 	nla_put(b, IPVS_SVC_ATTR_ADDR, addr, sizeof(addr));
-	nla_u16(b, IPVS_SVC_ATTR_PORT, htons(80));
+	nla_u16(b, IPVS_SVC_ATTR_PORT, htons(e->vs_port));
 	if (full) {
-		nla_put(b, IPVS_SVC_ATTR_SCHED_NAME, "rr", 3);
+		nla_put(b, IPVS_SVC_ATTR_SCHED_NAME, e->sched,
+		    strlen(e->sched) + 1);
 		nla_put(b, IPVS_SVC_ATTR_FLAGS, &fl, sizeof(fl));
 		nla_u32(b, IPVS_SVC_ATTR_TIMEOUT, 0);
 		nla_u32(b, IPVS_SVC_ATTR_NETMASK, 0xffffffffU);
@@ -148,16 +172,16 @@ put_service(struct nlbuf *b, unsigned int i, int full)
 }
 
 static void
-put_dest(struct nlbuf *b, unsigned int i, unsigned int j, unsigned int m)
+put_dest(struct nlbuf *b, const struct ent *e)
 {
 	struct nlattr *nest;
-	uint32_t addr[4] = { rs_addr(i, j, m), 0, 0, 0 };
+	uint32_t addr[4] = { e->rs_addr, 0, 0, 0 };
 
 	nest = nla_put(b, IPVS_CMD_ATTR_DEST | NLA_F_NESTED, NULL, 0);
 	nla_put(b, IPVS_DEST_ATTR_ADDR, addr, sizeof(addr));
-	nla_u16(b, IPVS_DEST_ATTR_PORT, htons(8080));
+	nla_u16(b, IPVS_DEST_ATTR_PORT, htons(e->rs_port));
 	nla_u32(b, IPVS_DEST_ATTR_FWD_METHOD, IP_VS_CONN_F_MASQ);
-	nla_u32(b, IPVS_DEST_ATTR_WEIGHT, 1);
+	nla_u32(b, IPVS_DEST_ATTR_WEIGHT, e->weight);
 	nla_u32(b, IPVS_DEST_ATTR_U_THRESH, 0);
 	nla_u32(b, IPVS_DEST_ATTR_L_THRESH, 0);
 	nla_u16(b, IPVS_DEST_ATTR_ADDR_FAMILY, AF_INET);
@@ -286,16 +310,15 @@ now(void)
  */
 static void
 queue(struct floor *f, struct nlbuf *b, unsigned int *inbatch,
-    unsigned int batch, int last, int op, unsigned int i, unsigned int j,
-    unsigned int m)
+    unsigned int batch, int last, int op, const struct ent *e)
 {
 	struct nlmsghdr *n;
 	int fence = last || *inbatch + 1 >= batch;
 
 	n = msg_begin(b, f, f->family, (uint8_t)op, fence ? NLM_F_ACK : 0);
-	put_service(b, i, op == IPVS_CMD_NEW_SERVICE);
+	put_service(b, e, op == IPVS_CMD_NEW_SERVICE);
 	if (op == IPVS_CMD_NEW_DEST)
-		put_dest(b, i, j, m);
+		put_dest(b, e);
 	msg_end(b, n);
 	f->ops++;
 	if (fence) {
@@ -308,13 +331,14 @@ queue(struct floor *f, struct nlbuf *b, unsigned int *inbatch,
 }
 
 static int
-run_netlink(int del, unsigned int n, unsigned int m, unsigned int batch)
+run_netlink(int del, const struct table *t, unsigned int batch)
 {
 	static uint8_t buf[BUF_SIZE];
 	struct nlbuf b = { buf, 0 };
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct floor f = { .fd = -1 };
-	unsigned int i, j, inbatch = 0;
+	unsigned int inbatch = 0;
+	size_t i, last = 0;
 	int rcv = 8 << 20;
 	double t0;
 
@@ -332,19 +356,19 @@ run_netlink(int del, unsigned int n, unsigned int m, unsigned int batch)
 		die("bind");
 	f.family = resolve_family(&f);
 
+	/* The last request carries the final fence. */
+	for (i = 0; i < t->n; i++)
+		if (!del || t->e[i].rs_addr == 0)
+			last = i;
 	t0 = now();
-	for (i = 0; i < n; i++) {
-		if (del) {
-			queue(&f, &b, &inbatch, batch, i + 1 == n,
-			    IPVS_CMD_DEL_SERVICE, i, 0, m);
+	for (i = 0; i < t->n; i++) {
+		const struct ent *e = &t->e[i];
+
+		if (del && e->rs_addr != 0)
 			continue;
-		}
-		queue(&f, &b, &inbatch, batch, m == 0 && i + 1 == n,
-		    IPVS_CMD_NEW_SERVICE, i, 0, m);
-		for (j = 0; j < m; j++)
-			queue(&f, &b, &inbatch, batch,
-			    i + 1 == n && j + 1 == m, IPVS_CMD_NEW_DEST, i, j,
-			    m);
+		queue(&f, &b, &inbatch, batch, i == last, del ?
+		    IPVS_CMD_DEL_SERVICE : e->rs_addr == 0 ?
+		    IPVS_CMD_NEW_SERVICE : IPVS_CMD_NEW_DEST, e);
 	}
 	printf("ops=%lu errors=%lu seconds=%.6f\n", f.ops, f.errors,
 	    now() - t0);
@@ -392,23 +416,119 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ipvs_floor add|del|ipvsadm|ipset "
-	    "[-n SERVICES] [-m DESTS] [-b BATCH]\n");
+	    "[-n SERVICES] [-m DESTS] [-b BATCH]\n"
+	    "       ipvs_floor add|del -f FILE [-b BATCH]\n");
 	exit(2);
+}
+
+static struct ent *
+table_add(struct table *t)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 4096;
+		t->e = realloc(t->e, t->cap * sizeof(*t->e));
+		if (t->e == NULL)
+			die("realloc");
+	}
+	memset(&t->e[t->n], 0, sizeof(t->e[0]));
+	return &t->e[t->n++];
+}
+
+static void
+table_synthetic(struct table *t, unsigned int n, unsigned int m)
+{
+	unsigned int i, j;
+	struct ent *e;
+
+	for (i = 0; i < n; i++) {
+		e = table_add(t);
+		e->vs_addr = vs_addr(i);
+		e->vs_port = 80;
+		snprintf(e->sched, sizeof(e->sched), "rr");
+		for (j = 0; j < m; j++) {
+			e = table_add(t);
+			e->vs_addr = vs_addr(i);
+			e->vs_port = 80;
+			e->rs_addr = rs_addr(i, j, m);
+			e->rs_port = 8080;
+			e->weight = 1;
+		}
+	}
+}
+
+/* "A.B.C.D:PORT" into network-order address and host-order port. */
+static int
+hostport(const char *s, uint32_t *addr, uint16_t *port)
+{
+	char a[INET_ADDRSTRLEN];
+	const char *colon = strrchr(s, ':');
+	unsigned long p;
+	char *end;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(a))
+		return -1;
+	memcpy(a, s, (size_t)(colon - s));
+	a[colon - s] = '\0';
+	p = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || p == 0 || p > 65535 ||
+	    inet_pton(AF_INET, a, addr) != 1)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static void
+table_file(struct table *t, const char *path)
+{
+	char line[512], vs[64], rs[64], sched[16];
+	unsigned long w, lineno = 0;
+	FILE *f = fopen(path, "r");
+	struct ent *e;
+
+	if (f == NULL)
+		die(path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		e = table_add(t);
+		if (sscanf(line, "-A -t %63s -s %15s", vs, sched) == 2) {
+			if (hostport(vs, &e->vs_addr, &e->vs_port) == -1)
+				goto bad;
+			snprintf(e->sched, sizeof(e->sched), "%s", sched);
+		} else if (sscanf(line, "-a -t %63s -r %63s -m -w %lu", vs, rs,
+		    &w) == 3) {
+			if (hostport(vs, &e->vs_addr, &e->vs_port) == -1 ||
+			    hostport(rs, &e->rs_addr, &e->rs_port) == -1 ||
+			    w > 65535)
+				goto bad;
+			e->weight = (uint32_t)w;
+		} else
+			goto bad;
+	}
+	fclose(f);
+	return;
+bad:
+	fprintf(stderr, "ipvs_floor: %s:%lu: not an IPv4 TCP -A/-a line\n",
+	    path, lineno);
+	exit(1);
 }
 
 int
 main(int argc, char *argv[])
 {
 	unsigned long n = 1000, m = 5, batch = 256;
-	const char *mode;
+	struct table t = { NULL, 0, 0 };
+	const char *mode, *file = NULL;
 	int c;
 
 	if (argc < 2)
 		usage();
 	mode = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "n:m:b:")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:b:f:")) != -1) {
 		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
 			break;
@@ -425,12 +545,14 @@ main(int argc, char *argv[])
 	/* 10.96.0.0/12 and 10.128.0.0/9 bound the synthetic table. */
 	if (n == 0 || n > 1000000 || m > 64 || batch == 0 || batch > 4096)
 		usage();
+	if (file != NULL)
+		table_file(&t, file);
+	else
+		table_synthetic(&t, (unsigned)n, (unsigned)m);
 	if (strcmp(mode, "add") == 0)
-		return run_netlink(0, (unsigned)n, (unsigned)m,
-		    (unsigned)batch);
+		return run_netlink(0, &t, (unsigned)batch);
 	if (strcmp(mode, "del") == 0)
-		return run_netlink(1, (unsigned)n, (unsigned)m,
-		    (unsigned)batch);
+		return run_netlink(1, &t, (unsigned)batch);
 	if (strcmp(mode, "ipvsadm") == 0)
 		print_ipvsadm((unsigned)n, (unsigned)m);
 	else if (strcmp(mode, "ipset") == 0)
