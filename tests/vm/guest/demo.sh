@@ -48,7 +48,7 @@ done
 say "curl http://$CL_NODE_IP:30080/ (NodePort) from outside the cluster"
 cl_in client curl -sS --max-time 5 "http://$CL_NODE_IP:30080/" || rc=1
 
-say "audit log: $CL/audit.log ($(wc -l <"$CL/audit.log") lines, one JSON object per kernel operation); the last 3:"
+say "audit log: $CL/audit.log ($(wc -l <"$CL/audit.log") lines, one JSON object each: an intent record per batch, a result per kernel operation); the last 3:"
 tail -n 3 "$CL/audit.log"
 say "metrics: curl -s 127.0.0.1:10249/metrics | head"
 curl -s --max-time 5 http://127.0.0.1:10249/metrics | head
