@@ -577,12 +577,25 @@ wd_link_msg(void *arg, const struct frame_msg *m, const char **reason)
 
 /* --- /metrics ------------------------------------------------------------ */
 
+/* One counter per record kind (service, slice, node), with its HELP. */
+static void
+wd_per_kind(struct evbuffer *out, const char *name, const char *help,
+    const uint64_t v[4])
+{
+	uint8_t k;
+
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name,
+	    help, name);
+	for (k = WP_KIND_SERVICE; k <= WP_KIND_NODE; k++)
+		evbuffer_add_printf(out, "%s{kind=\"%s\"} %llu\n", name,
+		    wd_kind_name[k], (unsigned long long)v[k]);
+}
+
 static void
 wd_metrics(void *arg, struct evbuffer *out)
 {
 	struct watch_daemon *d = arg;
 	struct watch_api_stats st;
-	uint8_t k;
 	int i;
 
 	evbuffer_add_printf(out,
@@ -591,28 +604,12 @@ wd_metrics(void *arg, struct evbuffer *out)
 	    "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\n"
 	    "kubeproxy_sync_proxy_rules_last_timestamp_seconds %.3f\n",
 	    (double)d->status.last_sync_ms / 1000.0);
-	evbuffer_add_printf(out,
-	    "# HELP kipvs_watch_records_sent_total Records sent to the "
-	    "planner\n# TYPE kipvs_watch_records_sent_total counter\n");
-	for (k = WP_KIND_SERVICE; k <= WP_KIND_NODE; k++)
-		evbuffer_add_printf(out, "kipvs_watch_records_sent_total"
-		    "{kind=\"%s\"} %llu\n", wd_kind_name[k],
-		    (unsigned long long)d->sent[k]);
-	evbuffer_add_printf(out,
-	    "# HELP kipvs_watch_deletes_sent_total Deletions sent to the "
-	    "planner\n# TYPE kipvs_watch_deletes_sent_total counter\n");
-	for (k = WP_KIND_SERVICE; k <= WP_KIND_NODE; k++)
-		evbuffer_add_printf(out, "kipvs_watch_deletes_sent_total"
-		    "{kind=\"%s\"} %llu\n", wd_kind_name[k],
-		    (unsigned long long)d->deletes[k]);
-	evbuffer_add_printf(out,
-	    "# HELP kipvs_watch_objects_rejected_total Objects that failed "
-	    "validation and were skipped\n"
-	    "# TYPE kipvs_watch_objects_rejected_total counter\n");
-	for (k = WP_KIND_SERVICE; k <= WP_KIND_NODE; k++)
-		evbuffer_add_printf(out, "kipvs_watch_objects_rejected_total"
-		    "{kind=\"%s\"} %llu\n", wd_kind_name[k],
-		    (unsigned long long)d->rejected[k]);
+	wd_per_kind(out, "kipvs_watch_records_sent_total",
+	    "Records sent to the planner", d->sent);
+	wd_per_kind(out, "kipvs_watch_deletes_sent_total",
+	    "Deletions sent to the planner", d->deletes);
+	wd_per_kind(out, "kipvs_watch_objects_rejected_total",
+	    "Objects that failed validation and were skipped", d->rejected);
 	evbuffer_add_printf(out,
 	    "# HELP kipvs_watch_restarts_total Watches ended by a failure\n"
 	    "# TYPE kipvs_watch_restarts_total counter\n");
