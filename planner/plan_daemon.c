@@ -1444,6 +1444,34 @@ pd_dump_apply(struct plan_daemon *pd)
 	return 0;
 }
 
+/*
+ * A dump that ends while a batch is unanswered was taken before that
+ * batch ran: the applier runs batches in order and sends a batch's
+ * results before any dump it takes after it (on request or on its own
+ * drift-check timer).  Applied, it would make the diff forget what the
+ * batch does (at a cold start: everything) and send it all again.  A
+ * held sync is the same: the diff counts its ops as sent, the kernel has
+ * none of them yet.  So the dump is dropped.  Nothing waits for it: a
+ * dump this planner is waiting for (a new applier's, a requested one) is
+ * asked for again as soon as nothing is in flight; an unsolicited one is
+ * followed by the next periodic dump.  A fresh applier link never has
+ * anything in flight or held (plan_daemon_pa_down() drops both).
+ */
+static void
+pd_dump_stale(struct plan_daemon *pd, uint64_t dump)
+{
+	if (pd->n_inflight > 0)
+		log_info("dump %llu taken before batch %llu ran: ignored",
+		    (unsigned long long)dump,
+		    (unsigned long long)pd->inflight[0].id);
+	else
+		log_info("dump %llu taken before the held sync: ignored",
+		    (unsigned long long)dump);
+	pd_dump_clear(&pd->dump);
+	if (pd->awaiting_dump)
+		pd->want_dump = 1;
+}
+
 static int
 pd_dump_event(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
     const char **reason)
@@ -1476,6 +1504,10 @@ pd_dump_event(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
 			    "for a full one", dp->what);
 			pd_dump_clear(dp);
 			pd->want_dump = 1;
+			break;
+		}
+		if (pd->n_inflight > 0 || pd->held) {
+			pd_dump_stale(pd, ev->dend.dump);
 			break;
 		}
 		if (pd_dump_apply(pd) == -1)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/log.h"
 #include "planner/plan_diff.h"
 
 /* --- fixed-key hash tables ----------------------------------------------- */
@@ -174,6 +175,7 @@ struct df_vs {
 	size_t		 n_rs;
 	size_t		 cap_rs;
 	size_t		 n_term;
+	int		 carry_lost;	/* see plan_diff.carry */
 };
 
 /* A wanted real server; the family is the virtual server's. */
@@ -195,6 +197,7 @@ struct df_vsc {
 	uint32_t	 netmask;
 	struct df_want	*rs;		/* sorted */
 	size_t		 n_rs;
+	int		 lost;		/* counted as a conflict's loser */
 };
 
 struct df_ref {
@@ -251,6 +254,14 @@ struct plan_diff {
 	size_t		 n_term;
 	size_t		 cap_term;
 	size_t		 n_terminating;
+	/*
+	 * While one Service is recomputed: the virtual servers it lost to an
+	 * older claim before, so a claim it makes again keeps its "lost"
+	 * mark (a conflict is counted once, not on every recompute).
+	 */
+	struct df_vs	**carry;
+	size_t		 n_carry;
+	size_t		 cap_carry;
 	int		 first;
 	uint32_t	 chains_stale[2];	/* DF_CHAIN_BIT per family */
 	int		 start_stale;	/* DF_START_*: device, sets again */
@@ -357,6 +368,7 @@ plan_diff_free(struct plan_diff *d)
 	free(d->touched);
 	free(d->drops);
 	free(d->term);
+	free(d->carry);
 	free(d);
 }
 
@@ -721,9 +733,12 @@ plan_diff_rs_conns(struct plan_diff *d, const struct pa_vs_key *pk,
 
 /* --- contributions ------------------------------------------------------- */
 
-/* Takes back everything a Service contributed; touches what it claimed. */
+/*
+ * Takes back everything a Service contributed; touches what it claimed.
+ * With `carry`, the virtual servers it was losing go on d->carry.
+ */
 static int
-df_withdraw(struct plan_diff *d, struct df_group *g)
+df_withdraw(struct plan_diff *d, struct df_group *g, int carry)
 {
 	struct df_vsc **pp;
 	size_t i;
@@ -738,6 +753,13 @@ df_withdraw(struct plan_diff *d, struct df_group *g)
 			}
 		if (df_touch(d, DF_T_VS, c->vs) == -1)
 			return -1;
+		if (carry && c->lost && !c->vs->carry_lost) {
+			if (df_grow((void **)&d->carry, &d->cap_carry,
+			    d->n_carry, sizeof(*d->carry)) == -1)
+				return -1;
+			d->carry[d->n_carry++] = c->vs;
+			c->vs->carry_lost = 1;
+		}
 	}
 	for (i = 0; i < g->n_refs; i++) {
 		struct df_ref *r = g->refs[i];
@@ -806,6 +828,7 @@ df_contribute(struct plan_diff *d, struct df_group *g,
 		c->flags = v->flags;
 		c->timeout = v->timeout;
 		c->netmask = v->netmask;
+		c->lost = vs->carry_lost;
 		/* Kept compactly: address and port are all that vary. */
 		if (v->n_rs > 0) {
 			c->rs = calloc(v->n_rs, sizeof(*c->rs));
@@ -864,7 +887,7 @@ df_contribute(struct plan_diff *d, struct df_group *g,
  * its service ports for each running family, contribute the result.
  */
 static int
-df_recompute(struct plan_diff *d, const struct plan_model *m,
+df_recompute_one(struct plan_diff *d, const struct plan_model *m,
     const char *ns, const char *name, const struct plan_svc *svc)
 {
 	struct df_gkey gk;
@@ -875,7 +898,7 @@ df_recompute(struct plan_diff *d, const struct plan_model *m,
 	gk.ns = ns;
 	gk.name = name;
 	g = dh_get(&d->groups, &gk);
-	if (g != NULL && df_withdraw(d, g) == -1)
+	if (g != NULL && df_withdraw(d, g, svc != NULL) == -1)
 		return -1;
 	if (svc == NULL) {
 		if (g != NULL) {
@@ -916,6 +939,18 @@ df_recompute(struct plan_diff *d, const struct plan_model *m,
 		if (df_contribute(d, g, &d->scratch[f]) == -1)
 			return -1;
 	return 0;
+}
+
+static int
+df_recompute(struct plan_diff *d, const struct plan_model *m,
+    const char *ns, const char *name, const struct plan_svc *svc)
+{
+	int rc = df_recompute_one(d, m, ns, name, svc);
+
+	/* The marks concern this Service only (and a VS may be freed). */
+	while (d->n_carry > 0)
+		d->carry[--d->n_carry]->carry_lost = 0;
+	return rc;
 }
 
 /* --- emission ------------------------------------------------------------- */
@@ -965,6 +1000,43 @@ df_winner(const struct df_vs *vs)
 			w = c;
 	}
 	return w;
+}
+
+/*
+ * Counts and logs each Service that loses a virtual server to an older
+ * claim (df_winner) once, when it starts losing: what
+ * plan_desired_finish() counts in a full computation.  The mark stays on
+ * the claim while it keeps losing, across recomputes of its Service
+ * (d->carry), and goes when it wins, so losing again counts again.
+ */
+static void
+df_conflicts(struct plan_diff *d, struct df_vs *vs, const struct df_vsc *w)
+{
+	struct df_vsc *c;
+	struct rec_addr a;
+	char buf[ADDR_STRLEN];
+
+	for (c = vs->owners; c != NULL; c = c->next) {
+		if (c == w) {
+			c->lost = 0;
+			continue;
+		}
+		if (c->lost)
+			continue;
+		c->lost = 1;
+		if (d->cfg->neutral != NULL)
+			d->cfg->neutral->n[PLAN_NEUT_CONFLICT]++;
+		memset(&a, 0, sizeof(a));
+		a.family = vs->key.family;
+		memcpy(a.addr, vs->key.addr, 16);
+		log_warnx("service %s/%s: virtual server %s %s:%u is also "
+		    "claimed by service %s/%s, which is older or sorts first: "
+		    "left out (%s)", c->ns, c->name, vs->key.proto ==
+		    REC_PROTO_UDP ? "UDP" : vs->key.proto == REC_PROTO_SCTP ?
+		    "SCTP" : "TCP", addr_fmt(&a, buf, sizeof(buf)),
+		    vs->key.port, w->ns, w->name,
+		    plan_neut_names[PLAN_NEUT_CONFLICT]);
+	}
 }
 
 static int
@@ -1171,6 +1243,7 @@ df_emit_vs(struct plan_diff *d, const struct plan_diff_sink *sink,
 	const struct df_vsc *w = df_winner(vs);
 	struct pa_op op;
 
+	df_conflicts(d, vs, w);
 	if (w == NULL) {
 		if (!vs->applied) {
 			df_vs_free(d, vs);
@@ -1412,7 +1485,7 @@ df_drop_gone(struct plan_diff *d, const struct plan_model *m)
 			if (plan_model_svc_get(m, g->key.ns, g->key.name) !=
 			    NULL)
 				continue;
-			if (df_withdraw(d, g) == -1)
+			if (df_withdraw(d, g, 0) == -1)
 				return -1;
 			dh_del(&d->groups, &g->node);
 			free(g);

@@ -11,7 +11,8 @@
  *	batch <id> flags=<full|confirmed|-> ops=<n> t=<ms>
  *	op <text>		(plan_optext.h form) [FAILED <errno>]
  *	dump-sent <records>
- *	status <flags> services=<n> failed=<n>
+ *	status <flags> services=<n> failed=<n> [<reason>=<n>...]
+ *				(non-zero neutralisation counters)
  *	local-eps <ns/name> port=<p> ready=<n>
  *	mark <text>
  *
@@ -38,6 +39,12 @@
  *	conns SUBSTR N		real servers whose "VS RS" text contains
  *				SUBSTR report N active connections
  *	kernel-del-vs SUBSTR	an outside change: the VS goes away
+ *	dump			an unsolicited full dump now, as the
+ *				applier's drift-check timer sends one
+ *	stall MS		sleep MS milliseconds (scaled as wait)
+ *				without reading or answering anything
+ *				(what the planner sends meanwhile waits in
+ *				the sockets)
  *	applier-restart | watcher-restart
  *				a fresh socket for that edge, as the parent
  *				hands one to a restarted peer
@@ -518,11 +525,21 @@ drv_pw_msg(struct drv *d, const struct frame_msg *m)
 	if (rv == 0)
 		return;
 	if (ev.type == PW_EV_STATUS) {
-		out("status %s%s%s services=%u failed=%u\n",
+		char neut[256];
+		size_t len = 0;
+
+		neut[0] = '\0';
+		for (i = 0; i < PLAN_NEUT_COUNT && len < sizeof(neut); i++)
+			if (ev.status.neutralised[i] != 0)
+				len += (size_t)snprintf(neut + len,
+				    sizeof(neut) - len, " %s=%llu",
+				    plan_neut_names[i], (unsigned long long)
+				    ev.status.neutralised[i]);
+		out("status %s%s%s services=%u failed=%u%s\n",
 		    (ev.status.flags & PW_ST_SYNCED) ? "synced," : "",
 		    (ev.status.flags & PW_ST_APPLIER_UP) ? "applier-up," : "",
 		    (ev.status.flags & PW_ST_DEGRADED) ? "degraded," : "",
-		    ev.status.n_services, ev.status.n_failed_ops);
+		    ev.status.n_services, ev.status.n_failed_ops, neut);
 		return;
 	}
 	for (i = 0; i < ev.n; i++)
@@ -957,6 +974,13 @@ drv_command(struct drv *d, char *line)
 					    (uint32_t)atoi(argv[2]);
 			}
 		}
+	} else if (strcmp(argv[0], "dump") == 0)
+		drv_send_dump(d);
+	else if (strcmp(argv[0], "stall") == 0) {
+		ARGS(1);
+		usleep((useconds_t)atol(argv[1]) * 1000 *
+		    (getenv("KIPVS_TIME_SCALE") != NULL ?
+		    (useconds_t)atol(getenv("KIPVS_TIME_SCALE")) : 1));
 	} else if (strcmp(argv[0], "applier-restart") == 0)
 		drv_restart(d, &d->pa, IPC_LINK_PA);
 	else if (strcmp(argv[0], "watcher-restart") == 0)
