@@ -4,10 +4,13 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <linux/netlink.h>
 
 #include <netlink/addr.h>
 #include <netlink/cache.h>
@@ -18,31 +21,80 @@
 
 #include "applierd/applier_addr.h"
 #include "applierd/applier_nl.h"
+#include "common/progress.h"
+
+#define ADDR_RECV_BUF	(64 * 1024)
+#define ADDR_TIMEOUT_MS	10000
+/*
+ * The batch socket's receive buffer: every queued acknowledgement costs
+ * about a kilobyte of it (the skb's truesize), and without room for a
+ * whole chunk's the kernel drops them.
+ */
+#define ADDR_RCVBUF	(1024 * 1024)
+#define ADDR_ACK_TRUESIZE 1280
 
 struct addr_handle {
+	size_t		 batch_cap;	/* requests per sendmsg */
 	struct nl_sock	*sk;
+	struct nl_sock	*bsk;		/* addr_batch's own: libnl's sequence
+					   tracking on sk stays untouched */
 	int		 ifindex;	/* kube-ipvs0, once known */
+	uint8_t		*sbuf;		/* ADDR_BATCH requests */
+	size_t		 sbuf_size;
+	uint8_t		*rbuf;		/* ADDR_RECV_BUF */
 };
+
+static struct nl_sock *
+addr_socket(void)
+{
+	struct nl_sock *sk;
+	int err;
+
+	if ((sk = nl_socket_alloc()) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if ((err = nl_connect(sk, NETLINK_ROUTE)) < 0) {
+		nl_socket_free(sk);
+		errno = applier_nlerr_errno(err);
+		return NULL;
+	}
+	return sk;
+}
+
+/* A large receive buffer for the acknowledgements: how many fit. */
+static size_t
+addr_batch_cap(int fd)
+{
+	int val = ADDR_RCVBUF, one = 1;
+	socklen_t vlen = sizeof(val);
+	size_t cap;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &val, sizeof(val)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &val, sizeof(val));
+	/* Acknowledgements without a copy of the request. */
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &val, &vlen) < 0)
+		val = 0;
+	cap = (size_t)val / ADDR_ACK_TRUESIZE;
+	return cap < 1 ? 1 : cap > ADDR_BATCH ? ADDR_BATCH : cap;
+}
 
 struct addr_handle *
 addr_open(void)
 {
 	struct addr_handle *h;
-	int err;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
-	if ((h->sk = nl_socket_alloc()) == NULL) {
+	if ((h->sk = addr_socket()) == NULL ||
+	    (h->bsk = addr_socket()) == NULL) {
+		if (h->sk != NULL)
+			nl_socket_free(h->sk);
 		free(h);
-		errno = ENOMEM;
 		return NULL;
 	}
-	if ((err = nl_connect(h->sk, NETLINK_ROUTE)) < 0) {
-		nl_socket_free(h->sk);
-		free(h);
-		errno = applier_nlerr_errno(err);
-		return NULL;
-	}
+	h->batch_cap = addr_batch_cap(nl_socket_get_fd(h->bsk));
 	return h;
 }
 
@@ -52,6 +104,9 @@ addr_close(struct addr_handle *h)
 	if (h == NULL)
 		return;
 	nl_socket_free(h->sk);
+	nl_socket_free(h->bsk);
+	free(h->sbuf);
+	free(h->rbuf);
 	free(h);
 }
 
@@ -273,5 +328,169 @@ out:
 		nl_cache_free(addrs);
 	if (links != NULL)
 		nl_cache_free(links);
+	return rc;
+}
+
+/* One request of a batch into h->sbuf at *off; 0 or -1/errno. */
+static int
+addr_batch_put(struct addr_handle *h, const struct addr_op *op, size_t *off)
+{
+	struct rtnl_addr *ra;
+	struct nl_msg *msg = NULL;
+	struct nlmsghdr *src;
+	size_t need, size;
+	uint8_t *p;
+	int err;
+
+	if ((ra = addr_build(h, op->family, op->addr)) == NULL)
+		return -1;
+	err = op->del ? rtnl_addr_build_delete_request(ra, 0, &msg) :
+	    rtnl_addr_build_add_request(ra, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	rtnl_addr_put(ra);
+	if (err < 0) {
+		errno = applier_nlerr_errno(err);
+		return -1;
+	}
+	src = nlmsg_hdr(msg);
+	need = *off + NLMSG_ALIGN(src->nlmsg_len);
+	if (need > h->sbuf_size) {
+		size = h->sbuf_size ? h->sbuf_size : 16384;
+		while (size < need)
+			size *= 2;
+		if ((p = realloc(h->sbuf, size)) == NULL) {
+			nlmsg_free(msg);
+			return -1;
+		}
+		h->sbuf = p;
+		h->sbuf_size = size;
+	}
+	memcpy(h->sbuf + *off, src, src->nlmsg_len);
+	nlmsg_free(msg);
+	src = (struct nlmsghdr *)(h->sbuf + *off);
+	src->nlmsg_seq = nl_socket_use_seq(h->bsk);
+	src->nlmsg_pid = 0;
+	src->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	*off += NLMSG_ALIGN(src->nlmsg_len);
+	return 0;
+}
+
+/* The kernel's answer to op: an errno, with the idempotent ones cleared. */
+static void
+addr_batch_answer(struct addr_op *op, int error)
+{
+	op->err = -error;
+	op->changed = error == 0;
+	if ((!op->del && op->err == EEXIST) || (op->del &&
+	    (op->err == EADDRNOTAVAIL || op->err == ENOENT ||
+	    op->err == ENODEV)))
+		op->err = 0;
+}
+
+/* ops[0..n) in one sendmsg (n <= ADDR_BATCH), their acknowledgements. */
+static int
+addr_batch_chunk(struct addr_handle *h, struct addr_op *ops, size_t n)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, from;
+	struct nlmsghdr *nlh;
+	struct pollfd pfd;
+	uint32_t first, k;
+	size_t off = 0, i, nsent = 0, left, sent[ADDR_BATCH];
+	uint8_t done[ADDR_BATCH];
+	socklen_t flen;
+	ssize_t len;
+	int rc, err, waited = 0;
+
+	for (i = 0; i < n; i++) {
+		ops[i].changed = 0;
+		ops[i].err = 0;
+		if (addr_batch_put(h, &ops[i], &off) == -1) {
+			/* Not sent: no kube-ipvs0, or no memory. */
+			ops[i].err = errno == ENODEV && ops[i].del ? 0 : errno;
+			continue;
+		}
+		sent[nsent++] = i;
+	}
+	if (nsent == 0)
+		return 0;
+	/* The requests' sequence numbers are consecutive from the first. */
+	first = ((struct nlmsghdr *)h->sbuf)->nlmsg_seq;
+	memset(done, 0, nsent);
+	left = nsent;
+	pfd.fd = nl_socket_get_fd(h->bsk);
+	pfd.events = POLLIN;
+	do
+		len = sendto(pfd.fd, h->sbuf, off, 0,
+		    (struct sockaddr *)&kernel, sizeof(kernel));
+	while (len < 0 && errno == EINTR);
+	if (len >= 0 && (size_t)len != off) {
+		errno = EMSGSIZE;
+		len = -1;
+	}
+	if (len < 0 ||
+	    (h->rbuf == NULL && (h->rbuf = malloc(ADDR_RECV_BUF)) == NULL))
+		goto fail;
+	while (left > 0) {
+		/* In one-second slices: the heartbeat goes on meanwhile. */
+		rc = poll(&pfd, 1, 1000);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc == 0 && (waited += 1000) < ADDR_TIMEOUT_MS) {
+			progress();
+			continue;
+		}
+		if (rc <= 0) {
+			if (rc == 0)
+				errno = ETIMEDOUT;
+			goto fail;
+		}
+		flen = sizeof(from);
+		len = recvfrom(pfd.fd, h->rbuf, ADDR_RECV_BUF, MSG_TRUNC,
+		    (struct sockaddr *)&from, &flen);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			goto fail;
+		if (len > ADDR_RECV_BUF) {
+			errno = EMSGSIZE;
+			goto fail;
+		}
+		/* Only the kernel may answer. */
+		if (flen != sizeof(from) || from.nl_pid != 0)
+			continue;
+		for (nlh = (struct nlmsghdr *)h->rbuf; NLMSG_OK(nlh, len);
+		    nlh = NLMSG_NEXT(nlh, len)) {
+			k = nlh->nlmsg_seq - first;
+			if (nlh->nlmsg_type != NLMSG_ERROR || k >= nsent ||
+			    done[k] || nlh->nlmsg_len <
+			    NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+				continue;
+			addr_batch_answer(&ops[sent[k]],
+			    ((struct nlmsgerr *)NLMSG_DATA(nlh))->error);
+			done[k] = 1;
+			left--;
+		}
+	}
+	return 0;
+fail:
+	err = errno ? errno : EIO;
+	for (k = 0; k < nsent; k++)
+		if (!done[k])
+			ops[sent[k]].err = err;
+	errno = err;
+	return -1;
+}
+
+int
+addr_batch(struct addr_handle *h, struct addr_op *ops, size_t n)
+{
+	size_t i, chunk;
+	int rc = 0;
+
+	for (i = 0; i < n; i += chunk) {
+		chunk = n - i < h->batch_cap ? n - i : h->batch_cap;
+		if (addr_batch_chunk(h, ops + i, chunk) == -1)
+			rc = -1;
+		progress();
+	}
 	return rc;
 }

@@ -46,6 +46,25 @@ int	addr_add(struct addr_handle *, int family, const uint8_t *addr);
 int	addr_del(struct addr_handle *, int family, const uint8_t *addr);
 
 /*
+ * Many adds and deletes: up to ADDR_BATCH requests per sendmsg, each with
+ * its own acknowledgement.  Every op gets err (0 or an errno; adding a
+ * present address and deleting a missing one are 0) and changed (the
+ * kernel was written).  Returns 0, or -1 if the transport failed (the ops
+ * without an answer get its errno).
+ */
+#define ADDR_BATCH	256
+
+struct addr_op {
+	int		 del;
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];
+	int		 err;
+	int		 changed;
+};
+
+int	addr_batch(struct addr_handle *, struct addr_op *ops, size_t n);
+
+/*
  * Every address of every interface (kube-ipvs0's and the others, the
  * NodePort addresses); cb gets each, borrowed.  A non-zero cb return stops
  * the walk and is returned.

@@ -15,6 +15,7 @@
 #include "applierd/applier_ipt.h"
 #include "applierd/applier_ipvs.h"
 #include "common/log.h"
+#include "common/progress.h"
 
 struct dctx {
 	const struct applier_conf *c;
@@ -63,6 +64,7 @@ dump_ipvs_cb(const struct ipvs_svc *svc, const struct ipvs_dest *dests,
 	struct ap_rec r;
 	size_t i;
 
+	progress();
 	memset(&r, 0, sizeof(r));
 	r.kind = AP_REC_VS;
 	if (exec_svc_to_vs(svc, &r.u.vs) == -1 || r.u.vs.key.port == 0 ||

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "applierd/applier_addr.h"
@@ -24,6 +25,7 @@
 #include "applierd/applier_policy.h"
 #include "common/addr.h"
 #include "common/log.h"
+#include "common/progress.h"
 
 #define IP_VS_SVC_F_PERSISTENT	0x0001
 #define IP_VS_SVC_F_SCHED2	0x0010
@@ -250,14 +252,38 @@ exec_member_to_entry(uint8_t set, uint8_t family,
 	}
 }
 
+/* "tcp 10.96.0.1:443", "tcp [fd00::1]:443". */
+static void
+astr_addr_port(struct audit_str *a, const struct rec_addr *ad, unsigned port)
+{
+	char s[ADDR_STRLEN];
+
+	if (ad->family == 4)
+		astr_ip4(a, ad->addr);
+	else {
+		astr_s(a, "[");
+		astr_s(a, addr_fmt(ad, s, sizeof(s)));
+		astr_s(a, "]");
+	}
+	astr_s(a, ":");
+	astr_u(a, port);
+}
+
+static void
+astr_vs_key(struct audit_str *a, const struct pa_vs_key *k)
+{
+	astr_s(a, proto_name(k->protocol));
+	astr_s(a, " ");
+	astr_addr_port(a, &k->addr, k->port);
+}
+
 static const char *
 vs_key_str(const struct pa_vs_key *k, char *buf, size_t len)
 {
-	char a[ADDR_STRLEN];
+	struct audit_str a;
 
-	addr_fmt(&k->addr, a, sizeof(a));
-	snprintf(buf, len, k->addr.family == 6 ? "%s [%s]:%u" : "%s %s:%u",
-	    proto_name(k->protocol), a, k->port);
+	astr_init(&a, buf, len);
+	astr_vs_key(&a, k);
 	return buf;
 }
 
@@ -266,13 +292,20 @@ exec_op_object(const struct pa_op *op, char *buf, size_t len)
 {
 	struct ipset_spec sp;
 	struct ipset_member m;
+	struct audit_str o;
 	char a[ADDR_STRLEN], k[96], e[160];
 
 	switch (op->kind) {
 	case PA_OP_VS_ENSURE:
-		snprintf(buf, len, "%s %s flags %u timeout %u",
-		    vs_key_str(&op->u.vs.key, k, sizeof(k)), op->u.vs.sched,
-		    op->u.vs.flags, op->u.vs.timeout);
+		/* The common kinds without printf: one record per op. */
+		astr_init(&o, buf, len);
+		astr_vs_key(&o, &op->u.vs.key);
+		astr_s(&o, " ");
+		astr_s(&o, op->u.vs.sched);
+		astr_s(&o, " flags ");
+		astr_u(&o, op->u.vs.flags);
+		astr_s(&o, " timeout ");
+		astr_u(&o, op->u.vs.timeout);
 		break;
 	case PA_OP_VS_DEL:
 		vs_key_str(&op->u.vs_key, buf, len);
@@ -280,11 +313,12 @@ exec_op_object(const struct pa_op *op, char *buf, size_t len)
 	case PA_OP_RS_ENSURE:
 	case PA_OP_RS_DEL:
 	case PA_OP_RS_WEIGHT:
-		addr_fmt(&op->u.rs.addr, a, sizeof(a));
-		snprintf(buf, len, op->u.rs.addr.family == 6 ?
-		    "%s -> [%s]:%u weight %u" : "%s -> %s:%u weight %u",
-		    vs_key_str(&op->u.rs.vs, k, sizeof(k)), a, op->u.rs.port,
-		    op->u.rs.weight);
+		astr_init(&o, buf, len);
+		astr_vs_key(&o, &op->u.rs.vs);
+		astr_s(&o, " -> ");
+		astr_addr_port(&o, &op->u.rs.addr, op->u.rs.port);
+		astr_s(&o, " weight ");
+		astr_u(&o, op->u.rs.weight);
 		break;
 	case PA_OP_IPVS_TIMEOUTS:
 		snprintf(buf, len, "tcp %u tcpfin %u udp %u",
@@ -296,8 +330,12 @@ exec_op_object(const struct pa_op *op, char *buf, size_t len)
 		break;
 	case PA_OP_ADDR_ADD:
 	case PA_OP_ADDR_DEL:
-		snprintf(buf, len, "%s %s", ADDR_KUBE_LINK,
-		    addr_fmt(&op->u.addr, a, sizeof(a)));
+		astr_init(&o, buf, len);
+		astr_s(&o, ADDR_KUBE_LINK " ");
+		if (op->u.addr.family == 4)
+			astr_ip4(&o, op->u.addr.addr);
+		else
+			astr_s(&o, addr_fmt(&op->u.addr, a, sizeof(a)));
 		break;
 	case PA_OP_SET_ENSURE:
 	case PA_OP_SET_RELOAD_BEGIN:
@@ -338,7 +376,7 @@ exec_op_object(const struct pa_op *op, char *buf, size_t len)
 }
 
 void
-exec_audit(int fd, uint64_t batch, const struct pa_op *op,
+exec_audit(struct audit_buf *ab, uint64_t batch, const struct pa_op *op,
     const struct ap_result *r)
 {
 	static const char *const st[] = { "ok", "failed", "rejected",
@@ -346,7 +384,7 @@ exec_audit(int fd, uint64_t batch, const struct pa_op *op,
 	struct audit_rec a;
 	char obj[256], text[AP_REASON_MAX + 32];
 
-	if (fd < 0)
+	if (ab->fd < 0)
 		return;
 	if (r->reason[0] != '\0')
 		snprintf(text, sizeof(text), "%s: %s",
@@ -361,7 +399,7 @@ exec_audit(int fd, uint64_t batch, const struct pa_op *op,
 	a.object = exec_op_object(op, obj, sizeof(obj));
 	a.err = r->err;
 	a.text = text;
-	if (audit_write(fd, &a) == -1)
+	if (audit_buf_add(ab, &a) == -1)
 		log_warn("audit record of batch %llu op %u",
 		    (unsigned long long)batch, r->seq);
 }
@@ -463,6 +501,7 @@ ipvs_phase(struct applier_kernel *k, const struct pa_op *ops, size_t a,
 		for (i = 0; i < m; i++)
 			set_failed(&res[idx[i]], EAFNOSUPPORT,
 			    "IPVS is not available in this kernel");
+		st->ipvs_failed = 1;
 		return;
 	}
 	(void)ipvs_batch(k->ipvs, io, m);
@@ -470,6 +509,7 @@ ipvs_phase(struct applier_kernel *k, const struct pa_op *ops, size_t a,
 	for (i = 0; i < m; i++) {
 		if (io[i].err != 0) {
 			set_failed(&res[idx[i]], io[i].err, NULL);
+			st->ipvs_failed = 1;
 			continue;
 		}
 		if (io[i].changed) {
@@ -921,14 +961,12 @@ out:
 }
 
 static void
-exec_one(struct applier_kernel *k, const struct policy_state *s,
-    const struct pa_op *op, struct ap_result *r, struct exec_stats *st)
+exec_one(struct applier_kernel *k, const struct pa_op *op, struct ap_result *r, struct exec_stats *st)
 {
 	struct ipvs_timeouts to, cur;
 	struct ipset_spec sp;
 	struct setcache_set *sc;
-	struct rec_addr key;
-	int created = 0, present, rv;
+	int created = 0;
 
 	switch (op->kind) {
 	case PA_OP_IPVS_TIMEOUTS:
@@ -958,21 +996,6 @@ exec_one(struct applier_kernel *k, const struct policy_state *s,
 			    "of another kind exists" : NULL);
 		else
 			set_ok(r, created);
-		return;
-	case PA_OP_ADDR_ADD:
-	case PA_OP_ADDR_DEL:
-		policy_addr_key(&key, &op->u.addr);
-		present = khash_get(&s->kube, &key) != -1;
-		rv = op->kind == PA_OP_ADDR_ADD ?
-		    addr_add(k->addr, fam_af(op->u.addr.family),
-		    op->u.addr.addr) :
-		    addr_del(k->addr, fam_af(op->u.addr.family),
-		    op->u.addr.addr);
-		if (rv == -1)
-			set_failed(r, errno, NULL);
-		else
-			set_ok(r, op->kind == PA_OP_ADDR_ADD ? !present :
-			    present);
 		return;
 	case PA_OP_SET_ENSURE:
 		sc = op_cache(k, op->u.set.set, op->u.set.family);
@@ -1004,16 +1027,119 @@ exec_one(struct applier_kernel *k, const struct policy_state *s,
 	}
 }
 
+static int
+is_addr(uint8_t kind)
+{
+	return kind == PA_OP_ADDR_ADD || kind == PA_OP_ADDR_DEL;
+}
+
+/* A run of kube-ipvs0 address ops [a, b): many requests per sendmsg. */
+static void
+exec_addrs(struct applier_kernel *k, const struct pa_op *ops, size_t a,
+    size_t b, struct ap_result *res, const long *dep, struct exec_stats *st)
+{
+	struct addr_op *ao;
+	size_t *idx, i, m = 0;
+
+	ao = calloc(b - a, sizeof(*ao));
+	idx = calloc(b - a, sizeof(*idx));
+	if (ao == NULL || idx == NULL) {
+		for (i = a; i < b; i++)
+			if (res[i].status != AP_REJECTED)
+				set_failed(&res[i], ENOMEM, NULL);
+		goto out;
+	}
+	for (i = a; i < b; i++) {
+		if (res[i].status == AP_REJECTED || blocked(ops, res, dep, i))
+			continue;
+		ao[m].del = ops[i].kind == PA_OP_ADDR_DEL;
+		ao[m].family = fam_af(ops[i].u.addr.family);
+		memcpy(ao[m].addr, ops[i].u.addr.addr, sizeof(ao[m].addr));
+		idx[m++] = i;
+	}
+	(void)addr_batch(k->addr, ao, m);
+	st->addr_sent += (uint32_t)m;
+	for (i = 0; i < m; i++)
+		if (ao[i].err != 0)
+			set_failed(&res[idx[i]], ao[i].err, NULL);
+		else
+			set_ok(&res[idx[i]], ao[i].changed);
+out:
+	free(ao);
+	free(idx);
+}
+
+/* An op that is not part of an IPVS run or a member run. */
+static void
+exec_single(struct applier_kernel *k, const struct pa_op *ops, size_t n, size_t i, const long *last_chain,
+    struct ap_result *res, const long *dep, struct exec_stats *st)
+{
+	const struct pa_op *op = &ops[i];
+
+	switch (op->kind) {
+	case PA_OP_SET_ADD:		/* staged: at the commit */
+	case PA_OP_SET_RELOAD_BEGIN:
+		break;
+	case PA_OP_SET_RELOAD_COMMIT:
+		exec_reload(k, ops, i, res, dep, st);
+		break;
+	case PA_OP_CHAIN_REPLACE:
+	case PA_OP_CHAIN_DROP_VIP:
+		if (last_chain[0] == (long)i)
+			exec_chains(k, ops, n, 4, res, dep, st);
+		if (last_chain[1] == (long)i)
+			exec_chains(k, ops, n, 6, res, dep, st);
+		break;
+	default:
+		if (!blocked(ops, res, dep, i))
+			exec_one(k, op, &res[i], st);
+	}
+}
+
+uint64_t
+exec_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static enum exec_timer
+op_timer(uint8_t kind)
+{
+	switch (kind) {
+	case PA_OP_ADDR_ADD:
+	case PA_OP_ADDR_DEL:
+	case PA_OP_LINK_ENSURE:
+		return EXEC_T_ADDR;
+	case PA_OP_SET_ENSURE:
+	case PA_OP_SET_ADD:
+	case PA_OP_SET_DEL:
+	case PA_OP_SET_RELOAD_BEGIN:
+	case PA_OP_SET_RELOAD_COMMIT:
+		return EXEC_T_SETS;
+	case PA_OP_CHAIN_REPLACE:
+	case PA_OP_CHAIN_DROP_VIP:
+		return EXEC_T_CHAINS;
+	default:
+		return is_ipvs(kind) ? EXEC_T_IPVS : EXEC_T_OTHER;
+	}
+}
+
 void
-exec_batch(struct applier_kernel *k, const struct policy_state *s,
-    uint64_t batch, const struct pa_op *ops, size_t n, struct ap_result *res,
+exec_batch(struct applier_kernel *k, uint64_t batch, const struct pa_op *ops, size_t n, struct ap_result *res,
     const long *dep, struct exec_stats *st)
 {
 	long last_chain[2] = { -1, -1 };
+	uint64_t t0, t1;
 	size_t i, j;
 
 	memset(st, 0, sizeof(*st));
+	t0 = exec_now_us();
 	exec_audit_intent(k->audit_fd, batch, ops, n, res);
+	t1 = exec_now_us();
+	st->us[EXEC_T_AUDIT] += t1 - t0;
 	for (i = 0; i < n; i++) {
 		if (res[i].status == AP_REJECTED)
 			continue;
@@ -1026,50 +1152,45 @@ exec_batch(struct applier_kernel *k, const struct policy_state *s,
 	for (i = 0; i < n; ) {
 		const struct pa_op *op = &ops[i];
 
+		t0 = t1;
 		if (is_ipvs(op->kind)) {
 			j = ipvs_run_end(ops, i, n);
 			exec_ipvs(k, ops, i, j, res, dep, st);
-			i = j;
-			continue;
-		}
-		if ((op->kind == PA_OP_SET_ADD || op->kind == PA_OP_SET_DEL) &&
+		} else if ((op->kind == PA_OP_SET_ADD ||
+		    op->kind == PA_OP_SET_DEL) &&
 		    !(op->u.entry.flags & PA_SETF_STAGED)) {
 			for (j = i + 1; j < n && same_members_run(op, &ops[j]);
 			    j++)
 				;
 			exec_members(k, ops, i, j, res, dep, st);
-			i = j;
-			continue;
+		} else if (is_addr(op->kind)) {
+			for (j = i + 1; j < n && is_addr(ops[j].kind); j++)
+				;
+			exec_addrs(k, ops, i, j, res, dep, st);
+		} else {
+			j = i + 1;
+			if (res[i].status != AP_REJECTED)
+				exec_single(k, ops, n, i, last_chain, res,
+				    dep, st);
 		}
-		if (res[i].status == AP_REJECTED) {
-			i++;
-			continue;
-		}
-		switch (op->kind) {
-		case PA_OP_SET_ADD:		/* staged: at the commit */
-		case PA_OP_SET_RELOAD_BEGIN:
-			break;
-		case PA_OP_SET_RELOAD_COMMIT:
-			exec_reload(k, ops, i, res, dep, st);
-			break;
-		case PA_OP_CHAIN_REPLACE:
-		case PA_OP_CHAIN_DROP_VIP:
-			if (last_chain[0] == (long)i)
-				exec_chains(k, ops, n, 4, res, dep, st);
-			if (last_chain[1] == (long)i)
-				exec_chains(k, ops, n, 6, res, dep, st);
-			break;
-		default:
-			if (!blocked(ops, res, dep, i))
-				exec_one(k, s, op, &res[i], st);
-		}
-		i++;
+		t1 = exec_now_us();
+		st->us[op_timer(op->kind)] += t1 - t0;
+		i = j;
+		progress();
 	}
-	for (i = 0; i < n; i++)
-		exec_audit(k->audit_fd, batch, &ops[i], &res[i]);
+	audit_buf_init(&k->abuf, k->audit_fd);
+	for (i = 0; i < n; i++) {
+		exec_audit(&k->abuf, batch, &ops[i], &res[i]);
+		if (i % 4096 == 4095)
+			progress();
+	}
+	if (k->abuf.len > 0 && audit_buf_flush(&k->abuf) == -1)
+		log_warn("audit log: records of batch %llu",
+		    (unsigned long long)batch);
 	/* Durable before the planner hears of it (a pipe or tty: EINVAL). */
 	if (k->audit_fd >= 0 && fdatasync(k->audit_fd) == -1 &&
 	    errno != EINVAL && errno != EROFS)
 		log_warn("audit log: fdatasync after batch %llu",
 		    (unsigned long long)batch);
+	st->us[EXEC_T_AUDIT] += exec_now_us() - t1;
 }

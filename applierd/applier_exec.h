@@ -8,6 +8,8 @@
  *	ipset		consecutive adds (or deletes) of one set are one
  *			aggregated ipset_members_change(); a reload's staged
  *			members are one ipset_reload() at its commit
+ *	addresses	consecutive kube-ipvs0 address ops go to addr_batch()
+ *			together (many requests per sendmsg)
  *	iptables	all chain ops of one family are one libiptc batch
  *			(one commit per changed table, none when nothing
  *			changed) under the xtables lock, run at the position
@@ -27,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "applierd/applier_audit.h"
 #include "applierd/applier_setcache.h"
 #include "ipc/proto_ap.h"
 #include "ipc/proto_pa.h"
@@ -36,7 +39,6 @@ struct addr_handle;
 struct ipset_handle;
 struct ipt_handle;
 struct ipt_kube_lb_drop;
-struct policy_state;
 
 /*
  * What the applier last wrote to each owned chain: the parameters of the
@@ -60,9 +62,19 @@ struct applier_kernel {
 	struct ipset_handle	*ipset;
 	struct ipt_handle	*ipt[2];	/* IPv4, IPv6 */
 	int			 audit_fd;
+	struct audit_buf	 abuf;		/* a batch's result records */
 	struct exec_chain_memo	 chains;
 	struct setcache		 sets;		/* the owned ipsets */
 };
+
+/* Where a batch's time went (exec_stats.us, microseconds). */
+enum exec_timer {
+	EXEC_T_IPVS, EXEC_T_ADDR, EXEC_T_SETS, EXEC_T_CHAINS, EXEC_T_OTHER,
+	EXEC_T_AUDIT, EXEC_T_MAX
+};
+
+/* A monotonic clock in microseconds. */
+uint64_t exec_now_us(void);
 
 struct exec_stats {
 	uint32_t	ipvs_sent;	/* IPVS requests sent */
@@ -70,18 +82,20 @@ struct exec_stats {
 	uint32_t	ipt_commits;	/* tables written */
 	uint32_t	ipset_sent;	/* ipset writes: ensures, members,
 					   reloads sent to the kernel */
-	int		ipvs_dirty;	/* IPVS state changed: re-dump */
+	uint32_t	addr_sent;	/* address requests */
+	int		ipvs_dirty;	/* IPVS state changed */
+	int		ipvs_failed;	/* an IPVS op failed: state unknown */
 	int		sets_dirty;	/* a set's cache was lost: re-list */
+	uint64_t	us[EXEC_T_MAX];	/* time spent per backend */
 };
 
 /*
- * Executes ops[0..n) whose res[] is not AP_REJECTED; state is the view
- * the policy used (for "unchanged" addresses).  Writes one audit record
- * per op (every status) to k->audit_fd.
+ * Executes ops[0..n) whose res[] is not AP_REJECTED.  Writes one audit
+ * record per op (every status) to k->audit_fd.
  */
-void	exec_batch(struct applier_kernel *, const struct policy_state *,
-	    uint64_t batch, const struct pa_op *ops, size_t n,
-	    struct ap_result *res, const long *dep, struct exec_stats *);
+void	exec_batch(struct applier_kernel *, uint64_t batch,
+	    const struct pa_op *ops, size_t n, struct ap_result *res,
+	    const long *dep, struct exec_stats *);
 
 /*
  * Whether the kernel's chain (family 4 or 6, PA_CHAIN_*) equals the
@@ -99,8 +113,8 @@ int	exec_chain_matches(struct applier_kernel *, uint8_t family,
  */
 void	exec_audit_intent(int fd, uint64_t batch, const struct pa_op *,
 	    size_t n, const struct ap_result *);
-/* The result record of one op (also used by cleanup). */
-void	exec_audit(int fd, uint64_t batch, const struct pa_op *,
+/* The result record of one op, gathered into ab. */
+void	exec_audit(struct audit_buf *ab, uint64_t batch, const struct pa_op *,
 	    const struct ap_result *);
 /* "tcp 10.96.0.1:443", "KUBE-CLUSTER-IP 10.96.0.1,tcp:443", ... */
 const char *exec_op_object(const struct pa_op *, char *buf, size_t len);

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@
 #include "applierd/applier_ipc.h"
 #include "common/log.h"
 #include "ipc/proto_ctl.h"
+
+/* A batch of more ops than this returns its memory afterwards. */
+#define APPLIER_TRIM_OPS	4096
 
 static uint32_t
 drift_ms(const struct applier_ipc *a)
@@ -111,6 +115,7 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 	struct ap_result *res;
 	struct ap_tx tx;
 	uint32_t what = 0, refresh = 0;
+	uint64_t t0, t_read, t_policy, t_exec;
 	size_t i, failed = 0;
 	long *dep, rejected;
 	int rv = -1;
@@ -119,6 +124,7 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 	dep = calloc(a->n_ops ? a->n_ops : 1, sizeof(*dep));
 	if (res == NULL || dep == NULL)
 		goto out;
+	t0 = exec_now_us();
 	/* Ownership is judged on the kernel's addresses of now. */
 	if (a->ipvs_stale)
 		refresh |= PA_DUMP_IPVS;
@@ -138,13 +144,21 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 		if (a->ops[i].kind == PA_OP_DUMP_REQUEST)
 			what |= a->ops[i].u.dump_what;
 	}
+	t_read = exec_now_us();
 	rejected = policy_batch(a->conf, &a->state, a->batch_flags, a->ops,
 	    a->n_ops, res, dep, ipc_now_ms());
 	if (rejected < 0)
 		goto out;
-	exec_batch(a->k, &a->state, a->batch, a->ops, a->n_ops, res, dep,
+	t_policy = exec_now_us();
+	exec_batch(a->k, a->batch, a->ops, a->n_ops, res, dep,
 	    &st);
-	if (st.ipvs_dirty)
+	t_exec = exec_now_us();
+	/*
+	 * The policy's view of IPVS follows the batch's own results; only
+	 * a failed IPVS op (the kernel's state unknown) has it read again.
+	 */
+	if (st.ipvs_failed || (st.ipvs_dirty && policy_state_apply(&a->state,
+	    a->ops, res, a->n_ops) == -1))
 		a->ipvs_stale = 1;
 	if (st.sets_dirty)
 		a->sets_stale = 1;
@@ -167,12 +181,32 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 	    "%u ipset writes", e->link.name, (unsigned long long)a->batch,
 	    a->n_ops, failed, rejected, st.ipvs_sent, st.ipvs_changed,
 	    st.ipt_commits, st.ipset_sent);
+	/* Where the time went, for operators and the benchmark. */
+	log_info("link %s: batch %llu: %.3f s: kernel read %.3f, policy "
+	    "%.3f, IPVS %.3f, addresses %.3f, ipsets %.3f, iptables %.3f, "
+	    "other %.3f, audit %.3f, results %.3f", e->link.name,
+	    (unsigned long long)a->batch, (exec_now_us() - t0) / 1e6,
+	    (t_read - t0) / 1e6, (t_policy - t_read) / 1e6,
+	    st.us[EXEC_T_IPVS] / 1e6, st.us[EXEC_T_ADDR] / 1e6,
+	    st.us[EXEC_T_SETS] / 1e6, st.us[EXEC_T_CHAINS] / 1e6,
+	    st.us[EXEC_T_OTHER] / 1e6, st.us[EXEC_T_AUDIT] / 1e6,
+	    (exec_now_us() - t_exec) / 1e6);
 	rv = 0;
 	if (what != 0 && applier_send_dump(a, &e->link.chan, what) == -1)
 		rv = -1;
 out:
 	free(res);
 	free(dep);
+	/*
+	 * A cold start's batch leaves megabytes behind (its ops here, the
+	 * executor's request arrays in the heap): give them back.
+	 */
+	if (a->n_ops > APPLIER_TRIM_OPS) {
+		free(a->ops);
+		a->ops = NULL;
+		a->cap_ops = 0;
+		malloc_trim(0);
+	}
 	a->n_ops = 0;
 	return rv;
 }

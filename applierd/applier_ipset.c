@@ -25,6 +25,7 @@
 #include <libipset/nf_inet_addr.h>
 
 #include "applierd/applier_ipset.h"
+#include "common/progress.h"
 
 #define IPSET_ERR_MAX	512
 
@@ -493,6 +494,8 @@ ipset_change_into(struct ipset_handle *h, const struct ipset_spec *spec,
 			if (ipset_member_put(h, spec, name, &m[i]) < 0 ||
 			    ipset_cmd(h->s, cmd, (uint32_t)(i - start + 1)) < 0)
 				break;
+			if (i % 1024 == 1023)
+				progress();
 		}
 		if (i == n && ipset_commit(h->s) == 0)
 			break;

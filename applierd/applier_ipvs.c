@@ -33,6 +33,7 @@
 
 #include "applierd/applier_ipvs.h"
 #include "applierd/applier_nl.h"
+#include "common/progress.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK	270
@@ -647,6 +648,7 @@ ipvs_send_ops(struct ipvs_handle *h, struct ipvs_op *ops, size_t n)
 		if (ipvs_send_chunk(h, ops + i, chunk) < 0)
 			rc = -1;
 		i += chunk;
+		progress();
 	}
 	return rc;
 }

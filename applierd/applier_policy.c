@@ -104,6 +104,100 @@ policy_state_add_rs(struct policy_state *s, const struct pa_rs *rs)
 	return khash_put(&s->rs, &k, 1);
 }
 
+/* A real server's virtual server gained (+1) or lost (-1) one. */
+static int
+vs_count(struct policy_state *s, const struct pa_vs_key *vs, int d)
+{
+	struct pa_vs_key k;
+	long n;
+
+	policy_vs_key(&k, vs);
+	if ((n = khash_get(&s->vs, &k)) == -1)
+		n = 0;
+	n += d;
+	return khash_put(&s->vs, &k, n > 0 ? n : 0);
+}
+
+/* Drops the real servers of the virtual servers in dead. */
+static int
+drop_orphans(struct policy_state *s, const struct khash *dead)
+{
+	struct policy_rs_key *v, *p;
+	size_t i, n = 0;
+
+	for (i = 0; i < s->rs.cap; i++) {
+		if (s->rs.vals[i] == -1)
+			continue;
+		p = (struct policy_rs_key *)(s->rs.keys + i * s->rs.keylen);
+		if (khash_get(dead, &p->vs) != -1)
+			n++;
+	}
+	if (n == 0)
+		return 0;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0, n = 0; i < s->rs.cap; i++) {
+		if (s->rs.vals[i] == -1)
+			continue;
+		p = (struct policy_rs_key *)(s->rs.keys + i * s->rs.keylen);
+		if (khash_get(dead, &p->vs) != -1)
+			v[n++] = *p;
+	}
+	for (i = 0; i < n; i++)
+		(void)khash_del(&s->rs, &v[i]);
+	free(v);
+	return 0;
+}
+
+int
+policy_state_apply(struct policy_state *s, const struct pa_op *ops,
+    const struct ap_result *res, size_t n)
+{
+	struct policy_rs_key rk;
+	struct pa_vs_key k;
+	struct khash dead;
+	size_t i;
+	int rc = 0;
+
+	khash_init(&dead, sizeof(struct pa_vs_key));
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct pa_op *op = &ops[i];
+
+		if (res[i].status != AP_OK)
+			continue;
+		switch (op->kind) {
+		case PA_OP_VS_ENSURE:
+			policy_vs_key(&k, &op->u.vs.key);
+			(void)khash_del(&dead, &k);
+			if (khash_get(&s->vs, &k) == -1)
+				rc = khash_put(&s->vs, &k, 0);
+			break;
+		case PA_OP_VS_DEL:
+			policy_vs_key(&k, &op->u.vs_key);
+			if (khash_del(&s->vs, &k))
+				rc = khash_put(&dead, &k, 1);
+			break;
+		case PA_OP_RS_ENSURE:
+			policy_rs_key(&rk, &op->u.rs);
+			if (khash_get(&s->rs, &rk) == -1 &&
+			    (rc = khash_put(&s->rs, &rk, 1)) == 0)
+				rc = vs_count(s, &op->u.rs.vs, 1);
+			break;
+		case PA_OP_RS_DEL:
+			policy_rs_key(&rk, &op->u.rs);
+			if (khash_del(&s->rs, &rk))
+				rc = vs_count(s, &op->u.rs.vs, -1);
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc == 0 && dead.n > 0)
+		rc = drop_orphans(s, &dead);
+	khash_free(&dead);
+	return rc;
+}
+
 uint64_t
 policy_state_owned(const struct policy_state *s)
 {

@@ -49,7 +49,8 @@ struct policy_rs_key {
 
 /*
  * What the applier knows of the kernel: refreshed from dumps (addresses
- * before every batch, IPVS and sets after batches that changed them).
+ * before every batch; IPVS and sets after a batch whose outcome is not
+ * fully known), and otherwise kept up to date from each batch's results.
  */
 struct policy_state {
 	struct khash	 kube;		/* rec_addr on kube-ipvs0 */
@@ -71,6 +72,14 @@ int	policy_state_add_vs(struct policy_state *, const struct pa_vs_key *,
 	    size_t n_rs);
 int	policy_state_add_rs(struct policy_state *, const struct pa_rs *);
 uint64_t policy_state_owned(const struct policy_state *);
+/*
+ * The IPVS part of the state after a batch, from the ops that succeeded
+ * (their kernel answers): no re-read of the kernel is needed.  Call only
+ * when no IPVS op of the batch failed (then the kernel's state is not
+ * known: read it again).  0, or -1 (ENOMEM: read it again).
+ */
+int	policy_state_apply(struct policy_state *, const struct pa_op *ops,
+	    const struct ap_result *res, size_t n);
 
 /* Canonical (zero-padded) keys. */
 void	policy_vs_key(struct pa_vs_key *dst, const struct pa_vs_key *src);

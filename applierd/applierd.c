@@ -24,6 +24,7 @@
 #include "applierd/applier_start.h"
 #include "common/daemon.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/sandbox.h"
 #include "common/sd.h"
 #include "ipc/proc.h"
@@ -106,5 +107,7 @@ main(int argc, char *argv[])
 		return applier_cleanup(&k, &conf);
 
 	applier_ipc_init(&a, &p, &conf, &k);
+	/* Heartbeats go on through a batch of many seconds. */
+	progress_set(ipc_proc_keepalive, &p);
 	return ipc_proc_run(&p);
 }

@@ -171,19 +171,25 @@ link_recv(struct ipc_link *l, struct frame_msg *m)
 	}
 }
 
-int
-link_tick(struct ipc_link *l, uint64_t now)
+void
+link_heartbeat(struct ipc_link *l, uint64_t now)
 {
 	struct ctl_heartbeat hb;
 
+	if (!l->open || now < l->next_hb_ms)
+		return;
+	hb.counter = ++l->hb_tx;
+	if (ctl_send_heartbeat(&l->chan, &hb) == -1 && errno != EPIPE)
+		log_warn("link %s: sending heartbeat", l->name);
+	l->next_hb_ms = now + l->hb_ms;
+}
+
+int
+link_tick(struct ipc_link *l, uint64_t now)
+{
 	if (!l->open)
 		return -1;
-	if (now >= l->next_hb_ms) {
-		hb.counter = ++l->hb_tx;
-		if (ctl_send_heartbeat(&l->chan, &hb) == -1 && errno != EPIPE)
-			log_warn("link %s: sending heartbeat", l->name);
-		l->next_hb_ms = now + l->hb_ms;
-	}
+	link_heartbeat(l, now);
 	if (l->up && !l->stale_logged && now - l->last_rx_ms >
 	    3 * (uint64_t)l->hb_ms + 500) {
 		log_warnx("link %s: nothing received for %llu ms", l->name,

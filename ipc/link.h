@@ -57,6 +57,8 @@ void	link_close(struct ipc_link *);
 int	link_recv(struct ipc_link *, struct frame_msg *m);
 /* Sends a heartbeat when due; returns milliseconds until the next one. */
 int	link_tick(struct ipc_link *, uint64_t now);
+/* Only the heartbeat part of link_tick (no reading, no stale check). */
+void	link_heartbeat(struct ipc_link *, uint64_t now);
 /* 1 when an up link has been silent for longer than timeout_ms. */
 int	link_stale(const struct ipc_link *, uint64_t now, unsigned timeout_ms);
 

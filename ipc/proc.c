@@ -200,6 +200,18 @@ proc_signal(struct ipc_proc *p)
 	return 0;
 }
 
+void
+ipc_proc_keepalive(void *proc)
+{
+	struct ipc_proc *p = proc;
+
+	if (!p->ctl.open)
+		return;
+	link_heartbeat(&p->ctl, ipc_now_ms());
+	if (frame_pending(&p->ctl.chan))
+		(void)frame_flush(&p->ctl.chan);
+}
+
 static int
 proc_loop(struct ipc_proc *p)
 {

@@ -79,5 +79,13 @@ void	ipc_proc_add_edge(struct ipc_proc *, int fixed_fd, uint8_t link_id,
 int	ipc_proc_signals(struct ipc_proc *, int fd);
 /* Runs until SIGTERM/SIGINT (returns 0) or the parent is gone (1). */
 int	ipc_proc_run(struct ipc_proc *);
+/*
+ * For a daemon busy inside one message for long (the applier's batch of
+ * 60,000 ops): sends the parent its heartbeat when due and flushes it,
+ * reading nothing (what the parent sends waits for the loop), so the
+ * parent does not take the busy child for a hung one.  The arg is the
+ * struct ipc_proc (a progress_fn).
+ */
+void	ipc_proc_keepalive(void *proc);
 
 #endif /* KIPVS_IPC_PROC_H */

@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #define PD_DUMP_WAIT_MS		5000	/* for the dump of a new applier */
 #define PD_MAX_NODE_IPS		256
 #define PD_IFNAME_KIPVS		"kube-ipvs0"
+#define PD_TRIM_OPS		4096	/* a batch this big trims the heap after */
 
 /* --- small growable arrays ------------------------------------------------ */
 
@@ -1240,6 +1242,7 @@ pd_results(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
 {
 	struct pd_batch *b = &pd->inflight[0];
 	size_t i;
+	int big;
 
 	if (pd->n_inflight == 0 || b->id != ev->batch) {
 		*reason = "results for a batch that is not in flight";
@@ -1289,7 +1292,11 @@ pd_results(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
 	}
 	log_info("link applier: batch %llu done: %u results, %u failed",
 	    (unsigned long long)b->id, b->answered, b->failed);
+	big = b->ops.n > PD_TRIM_OPS;
 	pd_ops_free(&b->ops);
+	/* A cold start's ops are megabytes: give the heap back. */
+	if (big)
+		malloc_trim(0);
 	memmove(&pd->inflight[0], &pd->inflight[1],
 	    (size_t)(pd->n_inflight - 1) * sizeof(pd->inflight[0]));
 	pd->n_inflight--;

@@ -121,7 +121,8 @@ fds_watcher() {	# fds_watcher PID
 	    [ "$(echo $pipes | tr ' ' '\n' | sort -u | wc -l)" -eq 1 ]
 }
 # The applier (docs/applier.md, "Start-up"): fds 0-7, then its kernel
-# handles -- rtnetlink, the two x_tables sockets (unbound datagram), the
+# handles -- two rtnetlink sockets (libnl's and the address batches'), the
+# two x_tables sockets (unbound datagram), the
 # ipset netlink socket, and IPVS's generic netlink socket where the kernel
 # has IPVS -- and nothing else.
 fds_applier() {	# fds_applier PID
@@ -136,7 +137,8 @@ fds_applier() {	# fds_applier PID
 		*) bad=$((bad + 1)) ;;
 		esac
 	done
-	[ $rt -eq 1 ] && [ $xt -eq 2 ] && [ $ns -eq 1 ] && [ $ge -le 1 ] &&
+	# rtnetlink: libnl's socket and addr_batch()'s own.
+	[ $rt -eq 2 ] && [ $xt -eq 2 ] && [ $ns -eq 1 ] && [ $ge -le 1 ] &&
 	    [ $bad -eq 0 ]
 }
 

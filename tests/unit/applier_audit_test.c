@@ -1,11 +1,16 @@
 /*
  * Unit tests for applierd/applier_audit: the JSON line format, string
- * escaping (quotes, control characters, invalid UTF-8), truncation, and one
- * write(2) per record.
+ * escaping (quotes, control characters, invalid UTF-8), truncation, one
+ * write(2) per record, and a batch's records gathered into writes of whole
+ * lines (at most PIPE_BUF to anything but a regular file).
  *
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +26,86 @@ esc(const char *s)
 	return buf;
 }
 
+/* Records gathered into ab (to fd), and what arrives. */
+static void
+gathered(void)
+{
+	struct audit_buf *ab = malloc(sizeof(*ab));
+	struct audit_rec r = { 9, 0, "dest_add", "tcp 10.96.0.10:80 -> "
+	    "10.128.0.1:8080", 0, NULL, NULL };
+	char msg[2 * AUDIT_RECORD_MAX], line[AUDIT_RECORD_MAX], name[] =
+	    "/tmp/kipvs-audit.XXXXXX";
+	int sp[2], fd, whole = 1, lines = 0, msgs = 0, maxlen = 0, bad = 0;
+	unsigned i;
+	ssize_t n;
+	FILE *f;
+
+	/* A socket keeps write boundaries: one recv per write. */
+	ok(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0, "socketpair");
+	audit_buf_init(ab, sp[1]);
+	ok(ab->limit == AUDIT_RECORD_MAX, "to a socket: PIPE_BUF per write");
+	for (i = 1; i <= 200; i++) {
+		r.seq = i;
+		if (audit_buf_add(ab, &r) == -1)
+			bad++;
+	}
+	ok(bad == 0 && audit_buf_flush(ab) == 0 && ab->len == 0,
+	    "200 records gathered and written");
+	close(sp[1]);
+	while ((n = recv(sp[0], msg, sizeof(msg), 0)) > 0) {
+		msgs++;
+		if (n > maxlen)
+			maxlen = (int)n;
+		if (msg[n - 1] != '\n' || strncmp(msg, "{\"time\"", 7) != 0)
+			whole = 0;
+		for (i = 0; i < (unsigned)n; i++)
+			lines += msg[i] == '\n';
+	}
+	close(sp[0]);
+	ok(lines == 200 && whole, "every write holds whole records: %d "
+	    "lines in %d writes", lines, msgs);
+	ok(maxlen <= AUDIT_RECORD_MAX && msgs > 1 && msgs < 20,
+	    "writes of at most %d bytes (largest %d), not one per record",
+	    AUDIT_RECORD_MAX, maxlen);
+
+	/* A regular file: larger writes, the same lines in order. */
+	ok((fd = mkstemp(name)) >= 0, "a temporary file");
+	unlink(name);
+	audit_buf_init(ab, fd);
+	ok(ab->limit == AUDIT_BUF_SIZE, "to a file: up to %d bytes per write",
+	    AUDIT_BUF_SIZE);
+	for (i = 1; i <= 2000; i++) {
+		r.seq = i;
+		(void)audit_buf_add(ab, &r);
+	}
+	ok(audit_buf_flush(ab) == 0, "2,000 records written");
+	lseek(fd, 0, SEEK_SET);
+	f = fdopen(fd, "r");
+	lines = 0;
+	bad = 0;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char want[32];
+
+		lines++;
+		snprintf(want, sizeof(want), "\"seq\":%d,", lines);
+		if (strstr(line, want) == NULL || line[strlen(line) - 1] != '\n')
+			bad++;
+	}
+	ok(lines == 2000 && bad == 0, "the file holds the 2,000 lines in "
+	    "order (%d read, %d wrong)", lines, bad);
+	if (f != NULL)
+		fclose(f);
+
+	audit_buf_init(ab, -1);
+	ok(audit_buf_add(ab, &r) == 0 && ab->len == 0 &&
+	    audit_buf_flush(ab) == 0, "no audit log: records are dropped");
+	audit_buf_init(ab, sp[1]);	/* closed above */
+	(void)audit_buf_add(ab, &r);
+	ok(audit_buf_flush(ab) == -1 && errno == EBADF,
+	    "a write error is reported");
+	free(ab);
+}
+
 int
 main(void)
 {
@@ -33,7 +118,7 @@ main(void)
 	ssize_t n;
 	size_t len;
 
-	plan(22);
+	plan(33);
 
 	len = audit_format(buf, sizeof(buf), &r, &t);
 	is_str(buf, "{\"time\":\"2026-11-26T12:30:00.123456Z\","
@@ -107,5 +192,6 @@ main(void)
 	close(p[0]);
 	ok(audit_write(-1, &r) < 0 && errno == EBADF,
 	    "a bad descriptor is an error, not a crash");
+	gathered();
 	return done();
 }

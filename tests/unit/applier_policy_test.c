@@ -56,6 +56,69 @@ vs(const char *addr, uint16_t port, const char *sched)
 	return o;
 }
 
+static struct pa_op *
+rs(uint8_t kind, uint16_t vport, const char *addr)
+{
+	struct pa_op *o = op(kind);
+
+	o->u.rs.vs.addr = A("10.96.0.7");
+	o->u.rs.vs.protocol = REC_PROTO_TCP;
+	o->u.rs.vs.port = vport;
+	o->u.rs.addr = A(addr);
+	o->u.rs.port = 8080;
+	o->u.rs.weight = 1;
+	return o;
+}
+
+/* The state after a batch, from its results (no kernel re-read). */
+static void
+state_from_results(void)
+{
+	struct policy_state s;
+	struct pa_vs_key k;
+	size_t i;
+	int rc;
+
+	policy_state_init(&s);
+	nops = 0;
+	vs("10.96.0.7", 80, "rr");
+	rs(PA_OP_RS_ENSURE, 80, "10.128.0.1");
+	rs(PA_OP_RS_ENSURE, 80, "10.128.0.2");
+	vs("10.96.0.7", 81, "rr");
+	rs(PA_OP_RS_ENSURE, 81, "10.128.0.1");
+	rs(PA_OP_RS_ENSURE, 81, "10.128.0.9");	/* failed: not there */
+	for (i = 0; i < nops; i++)
+		res[i].status = AP_OK;
+	res[5].status = AP_FAILED;
+	rc = policy_state_apply(&s, ops, res, nops);
+	ok(rc == 0 && s.vs.n == 2 &&
+	    s.rs.n == 3, "ensures: 2 virtual, 3 real servers (%zu, %zu)",
+	    s.vs.n, s.rs.n);
+	memset(&k, 0, sizeof(k));
+	k.addr = A("10.96.0.7");
+	k.protocol = REC_PROTO_TCP;
+	k.port = 80;
+	is(khash_get(&s.vs, &k), 2, "the virtual server counts its 2 real "
+	    "servers");
+	/* Again: nothing is counted twice. */
+	ok(policy_state_apply(&s, ops, res, nops) == 0 && s.rs.n == 3 &&
+	    khash_get(&s.vs, &k) == 2, "an ensure of what is there changes "
+	    "nothing");
+	nops = 0;
+	rs(PA_OP_RS_DEL, 80, "10.128.0.2");
+	rs(PA_OP_RS_DEL, 80, "10.128.0.3");	/* was not there */
+	op(PA_OP_VS_DEL)->u.vs_key = ops[0].u.rs.vs;
+	ops[2].u.vs_key.port = 81;	/* and its real server */
+	for (i = 0; i < nops; i++)
+		res[i].status = AP_OK;
+	rc = policy_state_apply(&s, ops, res, nops);
+	ok(rc == 0 && s.vs.n == 1 &&
+	    s.rs.n == 1 && khash_get(&s.vs, &k) == 1, "a delete and a "
+	    "virtual server with its real servers gone: %zu, %zu", s.vs.n,
+	    s.rs.n);
+	policy_state_free(&s);
+}
+
 static long
 run(const struct applier_conf *c, struct policy_state *s, uint32_t flags,
     uint64_t now)
@@ -81,7 +144,7 @@ main(void)
 	long r;
 	int i;
 
-	plan(45);
+	plan(49);
 	applier_conf_defaults(&c);
 	c.apiserver[c.n_apiserver++] = A("10.96.0.250");
 	(void)prefix_parse("10.250.0.0/16", 0, &c.kp.exclude_cidrs[0], why,
@@ -265,5 +328,6 @@ main(void)
 	    "deleting another link's address: %s", res[0].reason);
 	is(res[1].status, AP_OK, "deleting a kube-ipvs0 address: ok");
 	policy_state_free(&s);
+	state_from_results();
 	return done();
 }

@@ -217,7 +217,7 @@ main(void)
 	ok(pipe(p) == 0, "pipe for the audit records");
 	k.audit_fd = p[1];
 	policy_state_init(&st);
-	exec_batch(&k, &st, 42, ops, nops, res, dep, &xs);
+	exec_batch(&k, 42, ops, nops, res, dep, &xs);
 	close(p[1]);
 	for (i = 0, unchanged = 0; i < nops; i++)
 		if (res[i].status == AP_OK &&
