@@ -24,6 +24,7 @@
 #define PD_MAX_NODE_IPS		256
 #define PD_IFNAME_KIPVS		"kube-ipvs0"
 #define PD_TRIM_OPS		4096	/* a batch this big trims the heap after */
+#define PD_LOG_FAILED		100	/* failed ops logged one by one per batch */
 
 /* --- small growable arrays ------------------------------------------------ */
 
@@ -1205,7 +1206,7 @@ pd_sync(struct plan_daemon *pd, uint64_t now)
 
 static void
 pd_op_failed(struct plan_daemon *pd, const struct pa_op *op,
-    const struct ap_result *r, uint64_t now)
+    const struct ap_result *r, uint64_t now, int quiet)
 {
 	char text[PLAN_OPTEXT_MAX], owner[REC_NAMESPACE_MAX + REC_NAME_MAX + 8];
 	const struct pa_vs_key *vk = pd_op_vs(op);
@@ -1229,6 +1230,8 @@ pd_op_failed(struct plan_daemon *pd, const struct pa_op *op,
 	/* A blocked op waits for its prerequisite, not on its own. */
 	if (r->status != AP_BLOCKED)
 		wait = plan_retry_failed(pd->retry, op, now);
+	if (quiet)
+		return;
 	log_warnx("skipping %s%s: %s (errno %d%s%s); %s %u ms",
 	    plan_op_text(op, text, sizeof(text)), owner,
 	    pd_status_name(r->status), r->err, r->reason[0] ? ", " : "",
@@ -1266,7 +1269,8 @@ pd_results(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
 		}
 		b->failed++;
 		pd->ops_failed[pd_opk(op->kind)]++;
-		pd_op_failed(pd, op, r, now);
+		/* A batch failing wholesale is not 90,000 log lines. */
+		pd_op_failed(pd, op, r, now, b->failed > PD_LOG_FAILED);
 	}
 	if (!ev->last)
 		return 0;
@@ -1290,6 +1294,10 @@ pd_results(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
 		    plan_retry_count(pd->retry) > 0 ?
 		    " (some objects failed and are retried)" : "");
 	}
+	if (b->failed > PD_LOG_FAILED)
+		log_warnx("batch %llu: %u more failed ops not logged one by one "
+		    "(kipvs_ops_failed_total counts them)",
+		    (unsigned long long)b->id, b->failed - PD_LOG_FAILED);
 	log_info("link applier: batch %llu done: %u results, %u failed",
 	    (unsigned long long)b->id, b->answered, b->failed);
 	big = b->ops.n > PD_TRIM_OPS;
