@@ -10,8 +10,8 @@
 #	of kube-ipvs0 addresses; prints the failures, exits 1 on any
 #   corpus-tool.py logs LOG
 #	every rejection is logged by the watcher naming its object, every
-#	neutralisation (but conflicts, settled silently by plan_diff) by the
-#	planner; prints the missing ones, exits 1 on any
+#	neutralisation by the planner; prints the missing ones, exits 1 on
+#	any
 #   corpus-tool.py metrics METRICS
 #	the /metrics counters against the corpus: objects rejected per kind
 #	at least the corpus's, every neutralisation reason counted, nothing
@@ -75,8 +75,6 @@ def logs(path):
     for e in c["entries"]:
         if e["expect"] == "rejected":
             want = [e["shown"] + ": ", e["log"], "rejected"]
-        elif e.get("render_only_log"):
-            continue
         else:
             want = [e["log"], "left out (%s)" % e["reason"]]
         if not [ln for ln in lines if all(w in ln for w in want)]:
@@ -114,8 +112,6 @@ def metrics(path):
         else:
             print("rejected %s: %d (corpus %d)" % (k, v, n))
     for r, n in want_neut.items():
-        if r == "conflict":
-            continue        # plan_diff settles conflicts uncounted
         v = got.get(("kipvs_planner_neutralised_total", r))
         if v is None or v < n:
             bad.append("kipvs_planner_neutralised_total{reason=%s} = %s, "
