@@ -218,7 +218,8 @@ sanitize:
 # (zero errors, nothing definitely or indirectly lost), on a -O1 build
 # whose seccomp filter only logs (valgrind makes syscalls of its own).
 MEMCHECK_B	?= build-memcheck
-MEMCHECK_TESTS	?= tests/watch/20-daemon.t tests/planner/10-daemon-coldstart.t
+MEMCHECK_TESTS	?= tests/watch/20-daemon.t tests/planner/10-daemon-coldstart.t \
+		   tests/planner/20-daemon-changes.t
 memcheck:
 	$(MAKE) B=$(MEMCHECK_B) VG=1 all tests
 	B=$(MEMCHECK_B) tests/san/run.sh memcheck $(MEMCHECK_TESTS)

@@ -316,3 +316,12 @@ applier_ipc_init(struct applier_ipc *a, struct ipc_proc *p,
 	p->on_timer = applier_on_timer;
 	ipc_proc_add_edge(p, APPLY_FD_PA, IPC_LINK_PA, IPC_ROLE_PLANNER);
 }
+
+void
+applier_ipc_free(struct applier_ipc *a)
+{
+	policy_state_free(&a->state);
+	free(a->ops);
+	a->ops = NULL;
+	a->cap_ops = a->n_ops = 0;
+}

@@ -42,5 +42,7 @@ struct applier_ipc {
 /* conf and k are borrowed for the life of the process. */
 void	applier_ipc_init(struct applier_ipc *, struct ipc_proc *,
 	    const struct applier_conf *, struct applier_kernel *);
+/* Frees what the dispatch holds (the policy state, the op buffer). */
+void	applier_ipc_free(struct applier_ipc *);
 
 #endif /* KIPVS_APPLIER_IPC_H */

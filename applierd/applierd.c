@@ -54,7 +54,7 @@ main(int argc, char *argv[])
 	struct sd_opts so;
 	struct ipc_proc p;
 	struct applier_ipc a;
-	int no_setup;
+	int no_setup, rv;
 
 	applier_conf_defaults(&conf);
 	argv = sd_opts_take(&so, &argc, argv);
@@ -109,5 +109,8 @@ main(int argc, char *argv[])
 	applier_ipc_init(&a, &p, &conf, &k);
 	/* Heartbeats go on through a batch of many seconds. */
 	progress_set(ipc_proc_keepalive, &p);
-	return ipc_proc_run(&p);
+	rv = ipc_proc_run(&p);
+	progress_set(NULL, NULL);
+	applier_ipc_free(&a);
+	return rv;
 }

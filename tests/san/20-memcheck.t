@@ -3,8 +3,9 @@
 # real kipvs-watcherd under valgrind memcheck (zero errors, nothing
 # definitely or indirectly lost) against the test apiserver, built in
 # ${B}-memcheck/ with the seccomp filter only logging (tests/san/run.sh).
-# `make memcheck` alone also runs the planner's cold-start test (about
-# 5 more minutes: too long for CI).  Needs root: the daemons enter their
+# `make memcheck` alone also runs the planner's cold-start and change
+# tests (about 5 more minutes each: too long for CI); the applier's is
+# tests/vm/33-applierd-memcheck.t.  Needs root: the daemons enter their
 # sandboxes.
 set -u
 cd "$(dirname "$0")/../.."
