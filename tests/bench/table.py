@@ -18,7 +18,7 @@ import statistics
 import sys
 
 IPVS_METHODS = ("ipvsadm -R", "floor 256/sendmsg", "one request per sendmsg",
-                "kipvs cold start")
+                "kipvs cold start", "kipvs IPVS part of the cold start")
 
 
 def fmt(v, unit):

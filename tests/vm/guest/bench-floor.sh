@@ -20,7 +20,7 @@ t() {	# t DESCRIPTION COMMAND...
 	n=$((n + 1))
 	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
 }
-echo "1..15"
+echo "1..16"
 "$floor" ipvsadm -n 1000 -m 5 >"$tmp/rules"
 t "reference table has 6,000 lines" test "$(wc -l <"$tmp/rules")" = 6000
 ipvsadm -R <"$tmp/rules"
@@ -62,6 +62,10 @@ num() { [[ $(row "$1") =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 t "cold start and time-to-first rows are numbers" \
 	bash -c "$(declare -f row num); tmp=$tmp; num 'kipvs cold start' &&
 	num 'kipvs first default/kubernetes' && num 'kipvs first masquerade rules'"
+t "the IPVS part of the cold start (the applier's own timing) is a number, >0 and <= the cold start" \
+	bash -c "$(declare -f row num); tmp=$tmp; num 'kipvs IPVS part of the cold start' &&
+	awk -v p=\"\$(row 'kipvs IPVS part of the cold start')\" -v c=\"\$(row 'kipvs cold start')\" \
+	    'BEGIN { exit !(p > 0 && p <= c) }'"
 t "memory rows for the four processes and the total" test \
 	"$(grep -cE '^100x5,RSS Vm(HWM|RSS) (kipvs|watcherd|planner|applierd|total),1,[0-9.]+,MB$' "$tmp/rows")" = 10
 t "endpoint add and remove: at most 3 kernel writes each" bash -c "
