@@ -190,6 +190,28 @@ pi_svc_eq(const struct pi_svc *s, const struct plan_vs *vs)
 	    s->port == vs->port && addr_eq(&s->addr, &vs->addr);
 }
 
+/*
+ * -M: for IPv4 a dotted netmask or a number (kept as given), for IPv6 a
+ * prefix length only (a dotted IPv4 mask there would not read back).
+ */
+static int
+pi_netmask(const char *val, uint8_t family, uint32_t *out)
+{
+	struct rec_addr m;
+	unsigned long v;
+
+	if (family != REC_FAMILY_IPV6 &&
+	    addr_parse(val, REC_FAMILY_IPV4, &m, NULL, 0) == 0) {
+		*out = (uint32_t)m.addr[0] << 24 | (uint32_t)m.addr[1] << 16 |
+		    (uint32_t)m.addr[2] << 8 | m.addr[3];
+		return 0;
+	}
+	if (pi_uint(val, 128, &v) == -1)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int
 pi_line_vs(char **tok, int ntok, struct plan_ipvs_table *out,
     const char **err)
@@ -197,6 +219,7 @@ pi_line_vs(char **tok, int ntok, struct plan_ipvs_table *out,
 	struct plan_vs vs;
 	struct pi_svc svc;
 	unsigned long v;
+	const char *mask = NULL;
 	int i = 1, have_p = 0;
 
 	if (pi_svc(tok, ntok, &i, &svc, err) == -1)
@@ -247,19 +270,8 @@ pi_line_vs(char **tok, int ntok, struct plan_ipvs_table *out,
 			memcpy(vs.sched, val, strlen(val));
 		} else if (strcmp(o, "-M") == 0 ||
 		    strcmp(o, "--netmask") == 0) {
-			struct rec_addr m;
-
-			if (addr_parse(val, REC_FAMILY_IPV4, &m, NULL,
-			    0) == 0)
-				vs.netmask = (uint32_t)m.addr[0] << 24 |
-				    (uint32_t)m.addr[1] << 16 |
-				    (uint32_t)m.addr[2] << 8 | m.addr[3];
-			else if (pi_uint(val, 128, &v) == 0)
-				vs.netmask = (uint32_t)v;
-			else {
-				*err = "bad netmask";
-				return -1;
-			}
+			/* Read once the family is known (-6 may follow). */
+			mask = val;
 		} else if (strcmp(o, "-b") == 0 ||
 		    strcmp(o, "--sched-flags") == 0) {
 			if (pi_sched_flags(val, &vs.flags) == -1) {
@@ -273,6 +285,11 @@ pi_line_vs(char **tok, int ntok, struct plan_ipvs_table *out,
 			*err = "unknown option";
 			return -1;
 		}
+	}
+	if (mask != NULL &&
+	    pi_netmask(mask, vs.addr.family, &vs.netmask) == -1) {
+		*err = "bad netmask";
+		return -1;
 	}
 	if (vs.netmask == 0 || !have_p)
 		vs.netmask = vs.addr.family == REC_FAMILY_IPV6 ? 128 :

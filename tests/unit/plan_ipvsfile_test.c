@@ -37,14 +37,15 @@ test_roundtrip(void)
 	    "-A -f 7 -s rr\n"
 	    "-a -f 7 -r 10.1.0.9:0 -i -w 2\n"
 	    "-A -t [2001:db8::1]:443 -s sh -p 10 -M 64 -b sh-port\n"
-	    "-a -t [2001:db8::1]:443 -r [fd00::1]:443 -m -w 1\n";
+	    "-a -t [2001:db8::1]:443 -r [fd00::1]:443 -m -w 1\n"
+	    "-A -f 9 -6 -s rr -p 300 -M 96\n";
 	struct plan_ipvs_table t;
 	const char *text2;
 	char why[128], *out;
 
 	ok(plan_ipvsfile_parse(text, strlen(text), &t, why, sizeof(why)) == 0,
 	    "parses ipvsadm -Sn (%s)", why);
-	is(t.n, 6, "six services");
+	is(t.n, 7, "seven services");
 	out = render(&t);
 	/* The fwmark RS port 0 renders as the service's port (0). */
 	is_str(out, text, "renders back identically");
@@ -108,6 +109,10 @@ test_hostile(void)
 		{ "-A -f 0 -s rr\n", "firewall mark" },
 		{ "hello\n", "expected -A or -a" },
 		{ "-A -t 1.2.3.4:1 -s rr -6\n", "-6 on an address" },
+		/* Found by make fuzz-long: a dotted mask read as a number. */
+		{ "-A -f 8 -6 -p -M 220.96.0.1\n", "bad netmask" },
+		{ "-A -f 8 -p -M 255.255.255.0 -6\n", "bad netmask" },
+		{ "-A -t [2001:db8::1]:80 -p -M 129\n", "bad netmask" },
 	};
 	struct plan_ipvs_table tab;
 	char why[128], *big;
