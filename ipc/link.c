@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +82,20 @@ link_close(struct ipc_link *l)
 		log_info("link %s: down", l->name);
 	l->open = 0;
 	l->up = 0;
+}
+
+void
+link_close_hold(struct ipc_link *l)
+{
+	/*
+	 * dup3() closes the socket and puts /dev/null (descriptor 0) on its
+	 * number in one step: no socket opened meanwhile (libcurl's, say)
+	 * can take the number and then be replaced by the parent's fresh one.
+	 */
+	if (l->chan.fd > STDIN_FILENO &&
+	    dup3(STDIN_FILENO, l->chan.fd, O_CLOEXEC) == l->chan.fd)
+		l->chan.fd = -1;
+	link_close(l);
 }
 
 static int

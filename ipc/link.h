@@ -43,6 +43,12 @@ void	link_init(struct ipc_link *, const char *name, uint8_t self_role,
 int	link_open(struct ipc_link *, int fd);
 /* Closes the socket; the link can be opened again. */
 void	link_close(struct ipc_link *);
+/*
+ * The same for a link on a fixed descriptor (a child's edge): the number
+ * stays taken by /dev/null until the parent's fresh socket is moved onto
+ * it, so nothing opened in between can get it.
+ */
+void	link_close_hold(struct ipc_link *);
 
 #define LINK_MSG	1	/* an edge message is in *m */
 #define LINK_UP		2	/* the peer's hello arrived */

@@ -121,7 +121,7 @@ proc_peer_fd(struct ipc_proc *p, const struct frame_msg *m)
 		return -1;
 	}
 	if (e->link.open) {
-		link_close(&e->link);
+		link_close_hold(&e->link);
 		if (p->on_down != NULL)
 			p->on_down(p, e);
 	}
@@ -135,7 +135,7 @@ proc_peer_fd(struct ipc_proc *p, const struct frame_msg *m)
 	}
 	log_info("link %s: fresh socket from the parent", e->link.name);
 	if (link_open(&e->link, e->fixed_fd) == -1)
-		link_close(&e->link);
+		link_close_hold(&e->link);
 	return 0;
 }
 
@@ -173,7 +173,7 @@ proc_read_edge(struct ipc_proc *p, struct ipc_proc_edge *e)
 		if (rv == LINK_MSG)
 			log_warnx("link %s: protocol violation: %s",
 			    e->link.name, reason ? reason : "?");
-		link_close(&e->link);
+		link_close_hold(&e->link);
 		if (p->on_down != NULL)
 			p->on_down(p, e);
 		return;
@@ -225,7 +225,7 @@ proc_loop(struct ipc_proc *p)
 		fatalx("cannot talk to the parent");
 	for (i = 0; i < p->n_edges; i++)
 		if (link_open(&p->edges[i].link, p->edges[i].fixed_fd) == -1)
-			link_close(&p->edges[i].link);
+			link_close_hold(&p->edges[i].link);
 	for (;;) {
 		/* No parent brings a new socket: systemd restarts us. */
 		for (i = 0; sd_active() && i < p->n_edges; i++)

@@ -59,7 +59,7 @@ wi_edge_close(struct watch_ipc *w)
 		return;
 	event_del(w->ev_wp);
 	event_del(w->ev_wp_out);
-	link_close(&e->link);
+	link_close_hold(&e->link);
 	if (w->cb.down != NULL)
 		w->cb.down(w->cb.arg);
 	/* No parent brings a new socket: systemd restarts us. */
@@ -82,7 +82,7 @@ wi_edge_open(struct watch_ipc *w)
 	struct ipc_proc_edge *e = wi_edge(w);
 
 	if (link_open(&e->link, e->fixed_fd) == -1) {
-		link_close(&e->link);
+		link_close_hold(&e->link);
 		return -1;
 	}
 	event_add(w->ev_wp, NULL);
