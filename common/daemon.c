@@ -32,9 +32,23 @@ log_level_parse(const char *s, enum log_level *level)
 }
 
 /*
- * The applier's own flags.  They live here, not in applierd/, because the
- * parent routes them: it forwards exactly these to the applier alone.
+ * Each daemon's own flags.  They live here, not in the daemons' folders,
+ * because the parent routes them: it forwards exactly these to that
+ * daemon alone.
  */
+const struct daemon_flag daemon_watcher_flags[] = {
+	{ "watch-idle-timeout", 1, 0, "S: a watch that got no byte this "
+	    "long is replaced from its last resourceVersion (default 45)" },
+	{ NULL, 0, 0, NULL },
+};
+
+const struct daemon_flag daemon_planner_flags[] = {
+	{ "blast-radius-hold-ms", 1, 0, "hold a sync that deletes more than "
+	    "half of what kipvs owns this long (ms, default 10000), then "
+	    "send it confirmed" },
+	{ NULL, 0, 0, NULL },
+};
+
 const struct daemon_flag daemon_applier_flags[] = {
 	{ "apiserver-address", 1, 0,
 	    "ADDR[,ADDR]: never bind or serve these (deny-list)" },

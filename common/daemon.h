@@ -41,7 +41,12 @@ struct daemon_flag {
 typedef int (*daemon_flag_fn)(void *arg, const char *name,
     const char *value, char *err, size_t errlen);
 
-/* The applier's own flags, NULL-terminated (see applierd/applier_conf.h). */
+/*
+ * Each daemon's own flags, NULL-terminated (the applier's: see
+ * applierd/applier_conf.h); the parent passes each table's to its daemon.
+ */
+extern const struct daemon_flag daemon_watcher_flags[];
+extern const struct daemon_flag daemon_planner_flags[];
 extern const struct daemon_flag daemon_applier_flags[];
 
 /*

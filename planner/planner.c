@@ -27,14 +27,6 @@
 #include "planner/plan_daemon.h"
 #include "planner/plan_ipc.h"
 
-/* The planner's own flags (the parent does not pass them yet). */
-static const struct daemon_flag planner_flags[] = {
-	{ "blast-radius-hold-ms", 1, 0, "hold a sync that deletes more than "
-	    "half of what kipvs owns this long (ms, default 10000), then "
-	    "send it confirmed" },
-	{ NULL, 0, 0, NULL },
-};
-
 static int
 planner_flag(void *arg, const char *name, const char *v, char *err,
     size_t errlen)
@@ -85,8 +77,8 @@ main(int argc, char *argv[])
 	int rc;
 
 	argv = sd_opts_take(&so, &argc, argv);
-	daemon_opts_parse_own(&o, "kipvs-planner", argc, argv, planner_flags,
-	    planner_flag, &hold_ms);
+	daemon_opts_parse_own(&o, "kipvs-planner", argc, argv,
+	    daemon_planner_flags, planner_flag, &hold_ms);
 	kc = o.kp;
 	planner_hostname(&kc);
 	if (so.on)

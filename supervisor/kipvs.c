@@ -75,8 +75,10 @@ usage(FILE *f)
 	    "  --log-level LEVEL             error, warning, info, debug\n"
 	    "  --seccomp-debug               log forbidden syscalls, no kill\n"
 	    "  --version, --help\n"
-	    "kube-proxy's flags (below) go to every daemon; the applier's own\n"
-	    "(kipvs-applierd --help) to the applier.\n", KIPVS_LIBEXECDIR);
+	    "kube-proxy's flags (below) go to every daemon; each daemon's own\n"
+	    "(kipvs-watcherd, kipvs-planner, kipvs-applierd --help) to it\n"
+	    "alone, e.g. --watch-idle-timeout, --blast-radius-hold-ms,\n"
+	    "--mass-delete-holdoff-ms.\n", KIPVS_LIBEXECDIR);
 	kpconf_usage(f);
 }
 
@@ -95,10 +97,23 @@ own_option(const struct option *lo, const char *a)
 }
 
 /*
- * Takes kube-proxy's flags and the applier's own out of argv (with their
+ * Takes kube-proxy's flags and each daemon's own out of argv (with their
  * values), into conf; the parent's own flags, a subcommand and whatever
  * follows stay in argv for getopt.  Returns the new argc.
  */
+/* Which daemon's own flag a is (0 watcher, 1 planner, 2 applier), or -1. */
+static int
+own_table(const struct daemon_flag *const tables[3], const char *a,
+    const struct daemon_flag **df)
+{
+	int t;
+
+	for (t = 0; t < 3; t++)
+		if ((*df = daemon_flag_find(tables[t], a)) != NULL)
+			return t;
+	return -1;
+}
+
 static int
 split_args(int argc, char *argv[], const struct option *lo,
     struct sup_conf *conf)
@@ -110,10 +125,19 @@ split_args(int argc, char *argv[], const struct option *lo,
 	char err[256];
 	int i, n = 1;
 
+	static const struct daemon_flag *const tables[3] = {
+		daemon_watcher_flags, daemon_planner_flags,
+		daemon_applier_flags,
+	};
+	int t;
+
 	conf->kp_args = calloc((size_t)argc + 1, sizeof(char *));
-	conf->applier_args = calloc((size_t)argc + 1, sizeof(char *));
-	if (conf->kp_args == NULL || conf->applier_args == NULL)
+	if (conf->kp_args == NULL)
 		fatal("arguments");
+	for (t = 0; t < 3; t++)
+		if ((conf->own_args[t] = calloc((size_t)argc + 1,
+		    sizeof(char *))) == NULL)
+			fatal("arguments");
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i];
 		int has_eq = strchr(a, '=') != NULL;
@@ -136,11 +160,10 @@ split_args(int argc, char *argv[], const struct option *lo,
 				config = argv[++i];
 			else
 				fatalx("--config needs a file");
-		} else if ((df = daemon_flag_find(daemon_applier_flags,
-		    a)) != NULL) {
-			conf->applier_args[conf->n_applier_args++] = a;
+		} else if ((t = own_table(tables, a, &df)) >= 0) {
+			conf->own_args[t][conf->n_own_args[t]++] = a;
 			if (df->has_arg && !has_eq && i + 1 < argc)
-				conf->applier_args[conf->n_applier_args++] =
+				conf->own_args[t][conf->n_own_args[t]++] =
 				    argv[++i];
 		} else if (kpconf_is_flag(a)) {
 			conf->kp_args[conf->n_kp_args++] = a;
@@ -215,7 +238,7 @@ run_cleanup(const struct sup_conf *conf)
 	if (fd != APPLY_FD_XTLOCK)
 		close(fd);
 	if ((argv = calloc((size_t)(8 + conf->n_kp_args +
-	    conf->n_applier_args), sizeof(*argv))) == NULL)
+	    conf->n_own_args[2]), sizeof(*argv))) == NULL)
 		fatal("arguments");
 	argv[a++] = path;
 	argv[a++] = (char *)"--user";
@@ -223,8 +246,8 @@ run_cleanup(const struct sup_conf *conf)
 	argv[a++] = (char *)"--cleanup";
 	for (i = 0; i < conf->n_kp_args; i++)
 		argv[a++] = conf->kp_args[i];
-	for (i = 0; i < conf->n_applier_args; i++)
-		argv[a++] = conf->applier_args[i];
+	for (i = 0; i < conf->n_own_args[2]; i++)
+		argv[a++] = conf->own_args[2][i];
 	argv[a] = NULL;
 	execv(path, argv);
 	fatal("exec %s", path);

@@ -168,7 +168,7 @@ child_exec(struct sup *s, struct sup_child *c, int *src, int n)
 	const struct sup_conf *conf = s->conf;
 	char **argv, *envp[5];
 	sigset_t all;
-	int a = 0, e = 0, i;
+	int a = 0, e = 0, i, own;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		_exit(126);
@@ -177,8 +177,10 @@ child_exec(struct sup *s, struct sup_child *c, int *src, int n)
 	signal(SIGPIPE, SIG_DFL);
 	child_fds(src, n);
 
+	own = c->role == IPC_ROLE_WATCHER ? 0 :
+	    c->role == IPC_ROLE_PLANNER ? 1 : 2;
 	if ((argv = calloc((size_t)(12 + conf->n_kp_args +
-	    conf->n_applier_args), sizeof(*argv))) == NULL)
+	    conf->n_own_args[own]), sizeof(*argv))) == NULL)
 		_exit(126);
 	argv[a++] = c->path;
 	argv[a++] = (char *)"--user";
@@ -189,12 +191,11 @@ child_exec(struct sup *s, struct sup_child *c, int *src, int n)
 	argv[a++] = (char *)level_name(conf->level);
 	if (conf->seccomp_debug)
 		argv[a++] = (char *)"--seccomp-debug";
-	/* kube-proxy's flags go to all three, the applier's to it alone. */
+	/* kube-proxy's flags go to all three, each daemon's to it alone. */
 	for (i = 0; i < conf->n_kp_args; i++)
 		argv[a++] = conf->kp_args[i];
-	for (i = 0; c->role == IPC_ROLE_APPLIER &&
-	    i < conf->n_applier_args; i++)
-		argv[a++] = conf->applier_args[i];
+	for (i = 0; i < conf->n_own_args[own]; i++)
+		argv[a++] = conf->own_args[own][i];
 	argv[a] = NULL;
 	/*
 	 * A clean environment: only the sanitizers' settings pass, and to

@@ -25,11 +25,11 @@ struct sup_conf {
 	unsigned	 storm_window_ms;
 	enum log_level	 level;
 	int		 seccomp_debug;
-	/* kube-proxy's flags, for every daemon; the applier's own flags. */
+	/* kube-proxy's flags, for every daemon; each daemon's own flags. */
 	char		**kp_args;
 	int		 n_kp_args;
-	char		**applier_args;
-	int		 n_applier_args;
+	char		**own_args[3];	/* watcher, planner, applier */
+	int		 n_own_args[3];
 };
 
 void	sup_conf_defaults(struct sup_conf *);

@@ -860,12 +860,6 @@ wd_max_fd(void)
 	return max;
 }
 
-const struct daemon_flag watch_daemon_flags[] = {
-	{ "watch-idle-timeout", 1, 0, "S: a watch that got no byte this "
-	    "long is replaced from its last resourceVersion (default 45)" },
-	{ NULL, 0, 0, NULL },
-};
-
 int
 watch_daemon_flag(void *arg, const char *name, const char *v, char *err,
     size_t errlen)

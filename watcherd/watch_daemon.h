@@ -23,10 +23,10 @@ struct watch_daemon_conf {
 };
 
 /*
- * The watcher's own flags (the parent does not pass them yet) and their
- * handler for daemon_opts_parse_own(); arg is a struct watch_daemon_conf.
+ * The handler of the watcher's own flags (daemon_watcher_flags, which the
+ * parent passes on) for daemon_opts_parse_own(); arg is a struct
+ * watch_daemon_conf.
  */
-extern const struct daemon_flag watch_daemon_flags[];
 int	watch_daemon_flag(void *arg, const char *name, const char *value,
 	    char *err, size_t errlen);
 

@@ -29,7 +29,7 @@ main(int argc, char *argv[])
 
 	argv = sd_opts_take(&so, &argc, argv);
 	daemon_opts_parse_own(&o, "kipvs-watcherd", argc, argv,
-	    watch_daemon_flags, watch_daemon_flag, &wc);
+	    daemon_watcher_flags, watch_daemon_flag, &wc);
 	if (so.on)
 		sd_daemon_setup(&so, SD_WATCHER);
 	daemon_check_fds(0, WATCH_FD_WP);

@@ -12,9 +12,21 @@ need_root
 # kubeconfig takes precedence, so these values are never used); any other
 # variable is dropped.
 KUBERNETES_SERVICE_HOST=192.0.2.1 KUBERNETES_SERVICE_PORT=6443 \
-KIPVS_TEST_NOT_PASSED=1 start_kipvs --heartbeat-ms 100 --log-level debug
+KIPVS_TEST_NOT_PASSED=1 start_kipvs --heartbeat-ms 100 --log-level debug \
+    --watch-idle-timeout 50 --blast-radius-hold-ms 7000 \
+    --mass-delete-holdoff-ms 31000
 wait_for 10 all_up
 ok $? "three children up and sandboxed"
+# Each daemon's own flag reaches that daemon alone.
+own_flags() {	# own_flags NAME: its own flags in its command line
+	tr '\0' ' ' <"/proc/$(child_pid "$1")/cmdline" |
+	    grep -oE -- '--(watch-idle-timeout|blast-radius-hold-ms|mass-delete-holdoff-ms) [0-9]+' |
+	    tr '\n' ' '
+}
+[ "$(own_flags kipvs-watcherd)" = "--watch-idle-timeout 50 " ] &&
+    [ "$(own_flags kipvs-planner)" = "--blast-radius-hold-ms 7000 " ] &&
+    [ "$(own_flags kipvs-applierd)" = "--mass-delete-holdoff-ms 31000 " ]
+ok $? "each daemon's own flag reaches it alone (watcher: $(own_flags kipvs-watcherd); planner: $(own_flags kipvs-planner); applier: $(own_flags kipvs-applierd))"
 # Descriptors are looked at once the first sync is over: the applier's
 # ipset socket exists from its first set command on (docs/applier.md).
 wait_for 10 first_sync "$(child_pid kipvs-planner)"
