@@ -230,7 +230,8 @@ policy_rs_addr_denied(const struct rec_addr *a)
 	static const uint8_t zero[16];
 	static const uint8_t v4lo[] = { 127 }, v4ll[] = { 169, 254 },
 	    v4mc[] = { 224 }, v6lo[16] = { [15] = 1 }, v6ll[] = { 0xfe, 0x80 },
-	    v6mc[] = { 0xff };
+	    v6mc[] = { 0xff }, v6mapped[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
 
 	if (a->family == 4) {
 		if (memcmp(a->addr, zero, 4) == 0)
@@ -251,6 +252,9 @@ policy_rs_addr_denied(const struct rec_addr *a)
 		return "link-local address";
 	if (in_prefix(a, v6mc, 8))
 		return "multicast address";
+	/* ::ffff:127.0.0.1 would reach IPv4 loopback past the checks above. */
+	if (in_prefix(a, v6mapped, 96))
+		return "IPv4-mapped IPv6 address";
 	return NULL;
 }
 
@@ -258,8 +262,6 @@ const char *
 policy_addr_denied(const struct applier_conf *c, const struct rec_addr *a)
 {
 	static const uint8_t v4bc[] = { 255, 255, 255, 255 };
-	static const uint8_t v6mapped[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
 	const char *why;
 	size_t i;
 
@@ -267,8 +269,6 @@ policy_addr_denied(const struct applier_conf *c, const struct rec_addr *a)
 		return why;
 	if (a->family == 4 && memcmp(a->addr, v4bc, 4) == 0)
 		return "broadcast address";
-	if (a->family == 6 && in_prefix(a, v6mapped, 96))
-		return "IPv4-mapped IPv6 address";
 	for (i = 0; i < c->n_apiserver; i++)
 		if (addr_eq(&c->apiserver[i], a))
 			return "the apiserver's address";

@@ -144,7 +144,7 @@ main(void)
 	long r;
 	int i;
 
-	plan(49);
+	plan(51);
 	applier_conf_defaults(&c);
 	c.apiserver[c.n_apiserver++] = A("10.96.0.250");
 	(void)prefix_parse("10.250.0.0/16", 0, &c.kp.exclude_cidrs[0], why,
@@ -173,6 +173,11 @@ main(void)
 	a = A("10.96.0.250");
 	ok(policy_rs_addr_denied(&a) == NULL, "the apiserver may be a real "
 	    "server (the kubernetes Service)");
+	a = A("::ffff:127.0.0.1");
+	ok(policy_rs_addr_denied(&a) != NULL, "::ffff:127.0.0.1 is no real "
+	    "server (%s)", policy_rs_addr_denied(&a));
+	a = A("::ffff:10.244.1.5");
+	ok(policy_rs_addr_denied(&a) != NULL, "nor any IPv4-mapped address");
 	ok(policy_sched_allowed("mh") && policy_sched_allowed("lblcr") &&
 	    !policy_sched_allowed("fo") && !policy_sched_allowed(""),
 	    "scheduler allow-list");
