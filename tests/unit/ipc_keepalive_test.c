@@ -96,5 +96,7 @@ main(void)
 	(void)heartbeats(&parent, &last);
 	busy(200);
 	is(heartbeats(&parent, &last), 0, "hook removed: nothing more");
+	ipc_chan_close(&parent);
+	ipc_chan_close(&p.ctl.chan);
 	return done();
 }

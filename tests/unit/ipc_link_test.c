@@ -68,5 +68,6 @@ main(void)
 		abort();
 	ok(link_open(&p.edges[0].link, FIXED) == 0 && fstat(FIXED, &st) == 0 &&
 	    S_ISSOCK(st.st_mode), "the fresh socket takes its place");
+	ipc_chan_close(&p.edges[0].link.chan);
 	return done();
 }
