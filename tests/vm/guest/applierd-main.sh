@@ -44,39 +44,7 @@ ok $? "the daemon holds exactly CAP_NET_ADMIN under seccomp ($(grep CapEff "$st"
     grep -q '^ip_vs_rr ' /proc/modules && grep -q '^xt_set ' /proc/modules
 ok $? "start-up: kube-proxy's sysctls set, allow-listed modules loaded"
 
-SETS=(KUBE-LOOP-BACK KUBE-CLUSTER-IP KUBE-EXTERNAL-IP KUBE-EXTERNAL-IP-LOCAL
-    KUBE-LOAD-BALANCER KUBE-LOAD-BALANCER-LOCAL KUBE-LOAD-BALANCER-FW
-    KUBE-LOAD-BALANCER-SOURCE-IP KUBE-LOAD-BALANCER-SOURCE-CIDR
-    KUBE-NODE-PORT-TCP KUBE-NODE-PORT-LOCAL-TCP KUBE-NODE-PORT-UDP
-    KUBE-NODE-PORT-LOCAL-UDP KUBE-NODE-PORT-SCTP-HASH
-    KUBE-NODE-PORT-LOCAL-SCTP-HASH KUBE-HEALTH-CHECK-NODE-PORT KUBE-IPVS-IPS)
-CHAINS=(nat/KUBE-SERVICES nat/KUBE-POSTROUTING nat/KUBE-NODE-PORT
-    nat/KUBE-LOAD-BALANCER nat/KUBE-MARK-MASQ filter/KUBE-FORWARD
-    filter/KUBE-NODE-PORT filter/KUBE-PROXY-FIREWALL
-    filter/KUBE-SOURCE-RANGES-FIREWALL filter/KUBE-IPVS-FILTER
-    filter/KUBE-IPVS-OUT-FILTER)
-ALL=(link "addr 10.96.0.1" "addr 10.96.0.10"
-    "vs 10.96.0.1 tcp 443 rr"
-    "rs 10.96.0.1 tcp 443 10.244.1.5 6443 1"
-    "rs 10.96.0.1 tcp 443 10.244.2.5 6443 1"
-    "vs 10.96.0.10 udp 53 sh persistent 10800"
-    "rs 10.96.0.10 udp 53 10.244.1.7 53 1"
-    "vs 10.96.0.10 tcp 80 mh mhport"
-    "rs 10.96.0.10 tcp 80 10.244.1.8 8080 1"
-    "vs 192.0.2.10 tcp 30080 rr"
-    "rs 192.0.2.10 tcp 30080 10.244.1.8 8080 1"
-    "timeouts 0 0 0")
-for s in "${SETS[@]}"; do ALL+=("set $s"); done
-ALL+=("member KUBE-CLUSTER-IP 10.96.0.1,tcp:443"
-    "member KUBE-IPVS-IPS 10.96.0.1" "member KUBE-IPVS-IPS 10.96.0.10"
-    "member KUBE-NODE-PORT-TCP 30080"
-    "member KUBE-LOOP-BACK 10.244.1.8,tcp:8080,10.244.1.8"
-    "reload KUBE-LOAD-BALANCER-SOURCE-CIDR"
-    "staged KUBE-LOAD-BALANCER-SOURCE-CIDR 203.0.113.9,tcp:80,198.51.100.0/24"
-    "commit KUBE-LOAD-BALANCER-SOURCE-CIDR")
-NE="nonempty KUBE-CLUSTER-IP,KUBE-NODE-PORT-TCP,KUBE-LOOP-BACK,KUBE-LOAD-BALANCER-SOURCE-CIDR"
-for c in "${CHAINS[@]}"; do ALL+=("chain 4 $c cidr 10.244.0.0/16 $NE"); done
-ALL+=("dropvip 4 203.0.113.9 tcp 80")
+every_op_kind
 
 ipset_count_start
 batch "${ALL[@]}" dump; count_ops
