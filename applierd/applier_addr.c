@@ -4,7 +4,6 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +25,9 @@
 #define ADDR_RECV_BUF	(64 * 1024)
 #define ADDR_TIMEOUT_MS	10000
 /*
- * The batch socket's receive buffer: every queued acknowledgement costs
- * about a kilobyte of it (the skb's truesize), and without room for a
- * whole chunk's the kernel drops them.
+ * The batch socket's receive buffer: every queued answer (an error, or
+ * the fence's acknowledgement) costs about a kilobyte of it (the skb's
+ * truesize), and without room for a whole chunk's the kernel drops them.
  */
 #define ADDR_RCVBUF	(1024 * 1024)
 #define ADDR_ACK_TRUESIZE 1280
@@ -62,7 +61,7 @@ addr_socket(void)
 	return sk;
 }
 
-/* A large receive buffer for the acknowledgements: how many fit. */
+/* A large receive buffer for the answers: how many requests fit. */
 static size_t
 addr_batch_cap(int fd)
 {
@@ -369,7 +368,7 @@ addr_batch_put(struct addr_handle *h, const struct addr_op *op, size_t *off)
 	src = (struct nlmsghdr *)(h->sbuf + *off);
 	src->nlmsg_seq = nl_socket_use_seq(h->bsk);
 	src->nlmsg_pid = 0;
-	src->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	src->nlmsg_flags |= NLM_F_REQUEST;
 	*off += NLMSG_ALIGN(src->nlmsg_len);
 	return 0;
 }
@@ -386,19 +385,12 @@ addr_batch_answer(struct addr_op *op, int error)
 		op->err = 0;
 }
 
-/* ops[0..n) in one sendmsg (n <= ADDR_BATCH), their acknowledgements. */
+/* ops[0..n) in one sendmsg (n <= ADDR_BATCH), one acknowledgement fence. */
 static int
 addr_batch_chunk(struct addr_handle *h, struct addr_op *ops, size_t n)
 {
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, from;
-	struct nlmsghdr *nlh;
-	struct pollfd pfd;
-	uint32_t first, k;
-	size_t off = 0, i, nsent = 0, left, sent[ADDR_BATCH];
-	uint8_t done[ADDR_BATCH];
-	socklen_t flen;
-	ssize_t len;
-	int rc, err, waited = 0;
+	size_t off = 0, i, nsent = 0, sent[ADDR_BATCH];
+	int err[ADDR_BATCH], rc;
 
 	for (i = 0; i < n; i++) {
 		ops[i].changed = 0;
@@ -412,72 +404,18 @@ addr_batch_chunk(struct addr_handle *h, struct addr_op *ops, size_t n)
 	}
 	if (nsent == 0)
 		return 0;
+	if (h->rbuf == NULL && (h->rbuf = malloc(ADDR_RECV_BUF)) == NULL) {
+		for (i = 0; i < nsent; i++)
+			ops[sent[i]].err = ENOMEM;
+		return -1;
+	}
 	/* The requests' sequence numbers are consecutive from the first. */
-	first = ((struct nlmsghdr *)h->sbuf)->nlmsg_seq;
-	memset(done, 0, nsent);
-	left = nsent;
-	pfd.fd = nl_socket_get_fd(h->bsk);
-	pfd.events = POLLIN;
-	do
-		len = sendto(pfd.fd, h->sbuf, off, 0,
-		    (struct sockaddr *)&kernel, sizeof(kernel));
-	while (len < 0 && errno == EINTR);
-	if (len >= 0 && (size_t)len != off) {
-		errno = EMSGSIZE;
-		len = -1;
-	}
-	if (len < 0 ||
-	    (h->rbuf == NULL && (h->rbuf = malloc(ADDR_RECV_BUF)) == NULL))
-		goto fail;
-	while (left > 0) {
-		/* In one-second slices: the heartbeat goes on meanwhile. */
-		rc = poll(&pfd, 1, 1000);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc == 0 && (waited += 1000) < ADDR_TIMEOUT_MS) {
-			progress();
-			continue;
-		}
-		if (rc <= 0) {
-			if (rc == 0)
-				errno = ETIMEDOUT;
-			goto fail;
-		}
-		flen = sizeof(from);
-		len = recvfrom(pfd.fd, h->rbuf, ADDR_RECV_BUF, MSG_TRUNC,
-		    (struct sockaddr *)&from, &flen);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0)
-			goto fail;
-		if (len > ADDR_RECV_BUF) {
-			errno = EMSGSIZE;
-			goto fail;
-		}
-		/* Only the kernel may answer. */
-		if (flen != sizeof(from) || from.nl_pid != 0)
-			continue;
-		for (nlh = (struct nlmsghdr *)h->rbuf; NLMSG_OK(nlh, len);
-		    nlh = NLMSG_NEXT(nlh, len)) {
-			k = nlh->nlmsg_seq - first;
-			if (nlh->nlmsg_type != NLMSG_ERROR || k >= nsent ||
-			    done[k] || nlh->nlmsg_len <
-			    NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-				continue;
-			addr_batch_answer(&ops[sent[k]],
-			    ((struct nlmsgerr *)NLMSG_DATA(nlh))->error);
-			done[k] = 1;
-			left--;
-		}
-	}
-	return 0;
-fail:
-	err = errno ? errno : EIO;
-	for (k = 0; k < nsent; k++)
-		if (!done[k])
-			ops[sent[k]].err = err;
-	errno = err;
-	return -1;
+	rc = applier_nl_batch(nl_socket_get_fd(h->bsk), h->sbuf, off, nsent,
+	    ((struct nlmsghdr *)h->sbuf)->nlmsg_seq, err, h->rbuf,
+	    ADDR_RECV_BUF, ADDR_TIMEOUT_MS);
+	for (i = 0; i < nsent; i++)
+		addr_batch_answer(&ops[sent[i]], -err[i]);
+	return rc;
 }
 
 int

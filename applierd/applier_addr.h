@@ -46,8 +46,9 @@ int	addr_add(struct addr_handle *, int family, const uint8_t *addr);
 int	addr_del(struct addr_handle *, int family, const uint8_t *addr);
 
 /*
- * Many adds and deletes: up to ADDR_BATCH requests per sendmsg, each with
- * its own acknowledgement.  Every op gets err (0 or an errno; adding a
+ * Many adds and deletes: up to ADDR_BATCH requests per sendmsg, one
+ * acknowledgement fence after the last (applier_nl_batch()).  Every op
+ * gets err (0 or an errno; adding a
  * present address and deleting a missing one are 0) and changed (the
  * kernel was written).  Returns 0, or -1 if the transport failed (the ops
  * without an answer get its errno).

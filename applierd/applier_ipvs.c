@@ -4,12 +4,13 @@
  * libnl builds the messages (one builder per object kind) and parses the
  * replies (one parser per nest); the batch path bypasses libnl's one-at-a-
  * time send/receive: the messages of a batch are copied into one buffer,
- * each with its own sequence number and NLM_F_ACK, sent with one
- * sendmsg(2), and the acknowledgements read back and matched by sequence
- * number.  The kernel handles every message of the buffer in the sender's
- * context before sendmsg returns, acknowledging each, so the receive buffer
- * is made large enough (SO_RCVBUFFORCE, CAP_NET_ADMIN) to hold them all, and
- * NETLINK_CAP_ACK keeps an error acknowledgement from echoing the request.
+ * each with its own sequence number, sent with one sendmsg(2) in which
+ * only the last asks for an acknowledgement (applier_nl_batch()), and the
+ * error answers matched back by sequence number.  The kernel handles every
+ * message of the buffer in the sender's context before sendmsg returns,
+ * answering each failed one, so the receive buffer is made large enough
+ * (SO_RCVBUFFORCE, CAP_NET_ADMIN) to hold an answer for every request, and
+ * NETLINK_CAP_ACK keeps an error answer from echoing the request.
  *
  * SPDX-License-Identifier: Apache-2.0
  */
@@ -17,7 +18,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,8 +435,8 @@ ipvs_open(void)
 	}
 	fd = nl_socket_get_fd(h->sk);
 	/*
-	 * Every queued acknowledgement costs about a kilobyte of receive
-	 * buffer; without room for a whole batch the kernel drops them.
+	 * Every queued answer costs about a kilobyte of receive buffer;
+	 * without room for a whole batch failing the kernel drops them.
 	 */
 	val = IPVS_RCVBUF;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &val, sizeof(val)) < 0)
@@ -522,59 +522,26 @@ ipvs_send(struct ipvs_handle *h, const void *buf, size_t len)
 static ssize_t
 ipvs_recv(struct ipvs_handle *h)
 {
-	struct pollfd pfd;
-	struct sockaddr_nl from;
-	socklen_t flen;
-	ssize_t n;
-	int rc;
-
-	pfd.fd = nl_socket_get_fd(h->sk);
-	pfd.events = POLLIN;
-	for (;;) {
-		rc = poll(&pfd, 1, IPVS_TIMEOUT_MS);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc < 0)
-			return -1;
-		if (rc == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		flen = sizeof(from);
-		n = recvfrom(pfd.fd, h->rbuf, IPVS_RECV_BUF, MSG_TRUNC,
-		    (struct sockaddr *)&from, &flen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n > IPVS_RECV_BUF) {
-			errno = EMSGSIZE;
-			return -1;
-		}
-		/* Only the kernel may answer. */
-		if (flen != sizeof(from) || from.nl_pid != 0)
-			continue;
-		return n;
-	}
+	return applier_nl_recv(nl_socket_get_fd(h->sk), h->rbuf,
+	    IPVS_RECV_BUF, IPVS_TIMEOUT_MS);
 }
 
 /*
- * Sends ops[0..n) as they are (no idempotence) in one sendmsg and collects
- * one acknowledgement per op.  The chunk must fit the send limits.
+ * Sends ops[0..n) as they are (no idempotence) in one sendmsg, one
+ * acknowledgement fence after the last.  The chunk must fit the send
+ * limits.
  */
 static int
 ipvs_send_chunk(struct ipvs_handle *h, struct ipvs_op *ops, size_t n)
 {
 	struct nlmsghdr *nlh, *src;
-	struct nlmsgerr *e;
 	struct nl_msg *msg;
-	uint32_t first = 0, seq, idx;
-	size_t off = 0, i, left;
-	ssize_t len;
-	int *done = NULL;
+	uint32_t first = 0, seq;
+	size_t off = 0, i;
+	int *err, rc, saved;
 
-	if ((done = calloc(n, sizeof(*done))) == NULL)
-		return -1;
+	if ((err = calloc(n, sizeof(*err))) == NULL)
+		goto fail;
 	for (i = 0; i < n; i++) {
 		ops[i].err = 0;
 		ops[i].changed = 0;
@@ -593,43 +560,26 @@ ipvs_send_chunk(struct ipvs_handle *h, struct ipvs_op *ops, size_t n)
 			first = seq;
 		nlh->nlmsg_seq = seq;
 		nlh->nlmsg_pid = 0;
-		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		nlh->nlmsg_flags = NLM_F_REQUEST;
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
-	if (ipvs_send(h, h->sbuf, off) < 0)
-		goto fail;
-	left = n;
-	while (left > 0) {
-		if ((len = ipvs_recv(h)) < 0)
-			goto fail;
-		for (nlh = (struct nlmsghdr *)h->rbuf; NLMSG_OK(nlh, len);
-		    nlh = NLMSG_NEXT(nlh, len)) {
-			if (nlh->nlmsg_type != NLMSG_ERROR)
-				continue;
-			idx = nlh->nlmsg_seq - first;
-			if (idx >= n || done[idx] ||
-			    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-				continue;
-			e = NLMSG_DATA(nlh);
-			ops[idx].err = -e->error;
-			ops[idx].changed = e->error == 0;
-			done[idx] = 1;
-			left--;
-		}
+	rc = applier_nl_batch(nl_socket_get_fd(h->sk), h->sbuf, off, n, first,
+	    err, h->rbuf, IPVS_RECV_BUF, IPVS_TIMEOUT_MS);
+	saved = errno;
+	for (i = 0; i < n; i++) {
+		ops[i].err = err[i];
+		ops[i].changed = err[i] == 0;
 	}
-	free(done);
-	return 0;
+	free(err);
+	errno = saved;
+	return rc;
 fail:
-	/* Ops without an answer get the transport's errno. */
-	{
-		int err = errno ? errno : EIO;
-
-		for (i = 0; i < n; i++)
-			if (done == NULL || !done[i])
-				ops[i].err = err;
-		free(done);
-		errno = err;
-	}
+	/* Nothing was sent: every op gets the errno. */
+	saved = errno ? errno : EIO;
+	for (i = 0; i < n; i++)
+		ops[i].err = saved;
+	free(err);
+	errno = saved;
 	return -1;
 }
 

@@ -2,9 +2,10 @@
  * applier_ipvs: IPVS virtual and real servers over generic netlink
  * (libnl-genl-3).  One socket, the "IPVS" family resolved once, and many
  * requests per sendmsg(2): a batch of operations is built into one buffer,
- * sent at once, and the kernel's acknowledgements are matched back to the
- * operations by netlink sequence number, so one failing operation reports
- * its own errno while the others are applied.
+ * sent at once with one acknowledgement fence after the last, and the
+ * kernel's error answers are matched back to the operations by netlink
+ * sequence number, so one failing operation reports its own errno while
+ * the others are applied (applier_nl_batch()).
  *
  * Idempotence lives here and nowhere else: an add that finds an equal
  * object is a success, an add that finds a different one becomes an edit,
