@@ -283,6 +283,7 @@ audit_buf_init(struct audit_buf *ab, int fd)
 	ab->len = 0;
 	ab->err = 0;
 	ab->limit = AUDIT_RECORD_MAX;
+	clock_gettime(CLOCK_REALTIME, &ab->now);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		ab->limit = AUDIT_BUF_SIZE;
 }
@@ -314,6 +315,7 @@ audit_buf_flush(struct audit_buf *ab)
 		off += n;
 	}
 	ab->len = 0;
+	clock_gettime(CLOCK_REALTIME, &ab->now);
 	if (ab->err != 0) {
 		errno = ab->err;
 		return -1;
@@ -324,7 +326,6 @@ audit_buf_flush(struct audit_buf *ab)
 int
 audit_buf_add(struct audit_buf *ab, const struct audit_rec *rec)
 {
-	struct timespec now;
 	size_t len;
 
 	if (ab->fd < 0)
@@ -332,8 +333,7 @@ audit_buf_add(struct audit_buf *ab, const struct audit_rec *rec)
 	if (sizeof(ab->buf) - ab->len < AUDIT_RECORD_MAX &&
 	    audit_buf_flush(ab) == -1)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &now);
-	len = audit_format(ab->buf + ab->len, AUDIT_RECORD_MAX, rec, &now);
+	len = audit_format(ab->buf + ab->len, AUDIT_RECORD_MAX, rec, &ab->now);
 	if (len == 0) {
 		errno = EOVERFLOW;
 		return -1;

@@ -85,12 +85,16 @@ struct audit_buf {
 	size_t	 limit;			/* bytes per write */
 	size_t	 len;
 	int	 err;			/* first write error, 0: none */
+	struct timespec now;		/* the records' time: read at the
+					   start and at every write, not per
+					   record (a clock read costs) */
 	char	 buf[AUDIT_BUF_SIZE];
 };
 
 /* fd < 0: every record is dropped (no audit log). */
 void	audit_buf_init(struct audit_buf *, int fd);
-/* Formats rec with the current time; writes out first if it is full. */
+/* Formats rec with the time of the last write (or init); writes out
+ * first if it is full. */
 int	audit_buf_add(struct audit_buf *, const struct audit_rec *rec);
 /* Writes out what is gathered.  0, or -1 with errno (of the first error). */
 int	audit_buf_flush(struct audit_buf *);

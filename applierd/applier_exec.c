@@ -63,6 +63,16 @@ fi(uint8_t f)
 	return f == 6 ? 1 : 0;
 }
 
+/* src into dst[size], cut to fit and terminated (size > 0). */
+static void
+copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void
 set_result(struct ap_result *r, int status, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -84,10 +94,19 @@ set_result(struct ap_result *r, int status, int err, const char *fmt, ...)
 			*p = ' ';
 }
 
+/* Every applied op passes here: no printf (under emulation it shows). */
 static void
 set_ok(struct ap_result *r, int changed)
 {
-	set_result(r, AP_OK, 0, "%s", changed ? "" : "unchanged");
+	static const char unchanged[] = "unchanged";
+
+	_Static_assert(sizeof(r->reason) >= sizeof(unchanged), "reason");
+	r->status = AP_OK;
+	r->err = 0;
+	if (changed)
+		r->reason[0] = '\0';
+	else
+		memcpy(r->reason, unchanged, sizeof(unchanged));
 }
 
 static void
@@ -134,7 +153,7 @@ static void
 vs_to_svc_full(const struct pa_vs *vs, struct ipvs_svc *s)
 {
 	exec_vs_to_svc(&vs->key, s);
-	snprintf(s->sched, sizeof(s->sched), "%s", vs->sched);
+	copy_str(s->sched, sizeof(s->sched), vs->sched);
 	if (vs->flags & PA_VS_PERSISTENT)
 		s->flags |= IP_VS_SVC_F_PERSISTENT;
 	if (vs->flags & PA_VS_SCHED_PORT)
@@ -157,7 +176,7 @@ exec_svc_to_vs(const struct ipvs_svc *s, struct pa_vs *vs)
 	memcpy(vs->key.addr.addr, s->addr.bytes, s->family == AF_INET6 ?
 	    16 : 4);
 	vs->key.port = s->port;
-	snprintf(vs->sched, sizeof(vs->sched), "%s", s->sched);
+	copy_str(vs->sched, sizeof(vs->sched), s->sched);
 	if (s->flags & IP_VS_SVC_F_PERSISTENT)
 		vs->flags |= PA_VS_PERSISTENT;
 	if (s->flags & IP_VS_SVC_F_SCHED2)
@@ -383,15 +402,18 @@ exec_audit(struct audit_buf *ab, uint64_t batch, const struct pa_op *op,
 	    "blocked" };
 	struct audit_rec a;
 	char obj[256], text[AP_REASON_MAX + 32];
+	size_t len;
 
 	if (ab->fd < 0)
 		return;
-	if (r->reason[0] != '\0')
-		snprintf(text, sizeof(text), "%s: %s",
-		    st[r->status <= AP_BLOCKED ? r->status : 1], r->reason);
-	else
-		snprintf(text, sizeof(text), "%s",
-		    st[r->status <= AP_BLOCKED ? r->status : 1]);
+	/* "STATUS" or "STATUS: REASON", once per op: no printf. */
+	copy_str(text, sizeof(text), st[r->status <= AP_BLOCKED ? r->status : 1]);
+	if (r->reason[0] != '\0') {
+		len = strlen(text);
+		copy_str(text + len, sizeof(text) - len, ": ");
+		len += 2;
+		copy_str(text + len, sizeof(text) - len, r->reason);
+	}
 	memset(&a, 0, sizeof(a));
 	a.batch = batch;
 	a.seq = r->seq;
