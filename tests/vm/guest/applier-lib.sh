@@ -15,10 +15,13 @@ L=$tmp/xtables.lock
 trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
 n=0 failed=0
+# ok STATUS NAME: one TAP line; returns STATUS's truth, so that
+# `ok $? NAME || diag` shows the evidence of a failure.
 ok() {
 	n=$((n + 1))
-	if [[ $1 == 0 ]]; then echo "ok $n - $2"
-	else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+	if [[ $1 == 0 ]]; then echo "ok $n - $2"; return 0; fi
+	echo "not ok $n - $2"; failed=$((failed + 1))
+	return 1
 }
 diag() { sed 's/^/# /'; }
 ipvs() { ipvsadm -Sn | LC_ALL=C sort; }
