@@ -23,12 +23,13 @@ work=${KIPVS_BENCH_WORK:?set by tests/bench/run.sh}
 change_size=${KIPVS_BENCH_CHANGE_SIZE:-10000}
 export floor
 
-# Load the modules once: ip_vs, the rr scheduler, ip_set, the set types
-# and the iptables tables kipvs uses.
+# Load the modules once: ip_vs, the rr scheduler, ip_set, the set types,
+# the iptables tables kipvs uses and dummy (kube-ipvs0).
 ipvsadm -A -t 10.255.255.1:1 -s rr && ipvsadm -C
 ipset create kipvs-warmup hash:ip,port && ipset destroy kipvs-warmup
 iptables-legacy -t nat -S >/dev/null
 iptables-legacy -t filter -S >/dev/null
+ip link add kipvs-warmup type dummy && ip link del kipvs-warmup
 
 # measure WORKLOAD METHOD REP SHELL-COMMAND WANT: prints the CSV row.  The
 # command prints "seconds=<t>" itself or is timed around.  Loopback is up
@@ -65,6 +66,12 @@ for n in $sizes; do
 	r=$(eval echo "\${KIPVS_BENCH_REPS_$n:-$reps}")
 	p0=$(date +%s)
 	nrs=$(grep -c '^-a' "$d/ipvs")
+	# The addresses kipvs binds to kube-ipvs0: every virtual server's
+	# address but the node's own (192.168.50.1, gen-objects.py), as an
+	# `ip -b` script (one request per line, each acknowledged).
+	awk '$1 == "-A" { sub(/:[0-9]+$/, "", $3); if ($3 != "192.168.50.1")
+		print "address add " $3 "/32 dev kube-ipvs0" }' "$d/ipvs" |
+	    sort -u >"/tmp/addrs.$n"
 	for rep in $(seq 1 "$r"); do
 		measure "$w" "ipvsadm -R" "$rep" "ipvsadm -R <$d/ipvs" "$nrs"
 		measure "$w" "floor 256/sendmsg" "$rep" \
@@ -73,6 +80,8 @@ for n in $sizes; do
 		    "\$floor add -f $d/ipvs -b 1" "$nrs"
 		measure "$w" "ipset restore (all sets)" "$rep" \
 		    "ipset restore <$d/ipset" -
+		measure "$w" "ip -b addresses (kube-ipvs0)" "$rep" \
+		    "ip link add kube-ipvs0 type dummy && ip -b /tmp/addrs.$n" -
 		extra=()
 		if [ "$n" = "$change_size" ] && [ "$rep" = 1 ]; then
 			extra=(change idle)

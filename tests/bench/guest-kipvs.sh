@@ -125,6 +125,19 @@ for _ in $(seq 50); do
 done
 [ -n "$KPID" ] || fail "kipvs did not start"
 say "kipvs started"
+# KIPVS_BENCH_PERF=PATH (in KIPVS_VM_OUTDIR): a CPU profile of the
+# applier (perf, cpu-clock samples, kernel and user) until the first sync,
+# its report written to PATH. A diagnostic, not a measurement: sampling
+# slows the applier.
+if [ -n "${KIPVS_BENCH_PERF:-}" ]; then
+	for _ in $(seq 100); do
+		APID=$(pgrep -P "$KPID" -x kipvs-applierd) && break
+		sleep 0.1
+	done
+	perf record -q -e cpu-clock -F 250 -o "$W/perf.data" -p "$APID" \
+	    2>"$W/perf.err" &
+	PERFPID=$!
+fi
 
 # logt PATTERN: the stamp of the first log line matching PATTERN.
 logt() { awk -v p="$1" '$0 ~ p { print $1; exit }' "$W/log"; }
@@ -145,6 +158,14 @@ waitlog() {	# waitlog SECONDS PATTERN
 waitlog "${KIPVS_BENCH_START_TIMEOUT:-900}" 'first sync applied' ||
 	fail "no first sync"
 say "first sync applied"
+if [ -n "${KIPVS_BENCH_PERF:-}" ]; then
+	kill -INT "$PERFPID"
+	wait "$PERFPID"
+	perf report -q -i "$W/perf.data" --stdio --sort dso,sym 2>&1 |
+	    head -n 80 >"$KIPVS_BENCH_PERF"
+	perf report -q -i "$W/perf.data" --stdio --sort dso 2>&1 |
+	    head -n 20 >>"$KIPVS_BENCH_PERF"
+fi
 # With --seccomp-debug (KIPVS_BENCH_FLAGS) a forbidden syscall fails with
 # ENOSYS and is logged instead of killing the daemon: say which.
 grep -o 'seccomp: blocked syscall [0-9]*' "$W/log" | sort | uniq -c | diag
@@ -178,10 +199,22 @@ row "kipvs first masquerade rules" "$(sub "$t_snap" "$t_masq")" s
 echo "# kipvs $wl rep $rep: snapshot->last audit line $(sub "$t_snap" "$t_last") s," \
     "$(wc -l <"$W/audit.log") audit lines"
 # Where the applier's time went (its per-batch log line), summed over the
-# batches up to the first sync: the IPVS part is the one comparable with
-# the raw floor (the same requests); the rest is what the floor does not do.
-phases=$(awk -v done="$t_done" '$1 > done { exit }
+# batches of the first sync: the IPVS part is the one comparable with the
+# raw floor (the same requests); the rest is what the floor does not do.
+# The planner logs "first sync applied" and then "batch N done" for the
+# batch that completed it; the applier logs a batch's timing after sending
+# its results, so the lines are matched by batch number, not by time.
+phases=$(awk 'NR == FNR {
+		if (/kipvs-planner.*first sync applied/)
+			fs = 1
+		else if (fs && last == "" && match($0, /batch [0-9]+ done/))
+			last = substr($0, RSTART + 6, RLENGTH - 11) + 0
+		next
+	}
 	/kipvs-applierd.*batch [0-9]+: [0-9.]+ s: kernel read/ {
+		match($0, /batch [0-9]+:/)
+		if (last == "" || substr($0, RSTART + 6, RLENGTH - 7) + 0 > last)
+			next
 		for (i = 1; i <= NF; i++) {
 			k = $i; v = $(i + 1); sub(/,$/, "", v)
 			if (k == "read" || k == "policy" || k == "IPVS" ||
@@ -191,9 +224,12 @@ phases=$(awk -v done="$t_done" '$1 > done { exit }
 		}
 	}
 	END { printf "%.6f %.3f %.3f %.3f %.3f %.3f %.3f", t["IPVS"], t["read"],
-	    t["policy"], t["addresses"], t["ipsets"], t["iptables"], t["audit"] }' "$W/log")
+	    t["policy"], t["addresses"], t["ipsets"], t["iptables"], t["audit"] }' \
+	    "$W/log" "$W/log")
 read -r p_ipvs p_read p_policy p_addr p_sets p_ipt p_audit <<<"$phases"
 row "kipvs IPVS part of the cold start" "$p_ipvs" s
+row "kipvs addresses part of the cold start" "$p_addr" s
+row "kipvs ipsets part of the cold start" "$p_sets" s
 echo "# kipvs $wl rep $rep: applier phases up to the first sync: IPVS $p_ipvs s," \
     "addresses $p_addr, ipsets $p_sets, iptables $p_ipt, audit $p_audit," \
     "policy $p_policy, kernel reads $p_read"
@@ -227,6 +263,14 @@ mem kipvs "$KPID"
 mem watcherd "$WPID"
 mem planner "$PPID_"
 mem applierd "$APID"
+# CPU seconds (user / system) each daemon spent up to here: which side of
+# the system-call boundary a cold start's time went to.
+cpu() {	# cpu PID
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f/%.2f", $14 / hz, $15 / hz }' \
+	    "/proc/$1/stat"
+}
+echo "# kipvs $wl rep $rep: CPU s user/system after the first sync: watcherd" \
+    "$(cpu "$WPID"), planner $(cpu "$PPID_"), applierd $(cpu "$APID")"
 for k in VmHWM VmRSS; do
 	row "RSS $k total" "$(cat "/proc/"{"$KPID","$WPID","$PPID_","$APID"}/status |
 	    awk -v k="$k:" '$1 == k { s += $2 } END { printf "%.1f", s / 1024 }')" MB

@@ -62,10 +62,13 @@ num() { [[ $(row "$1") =~ ^[0-9]+(\.[0-9]+)?$ ]]; }
 t "cold start and time-to-first rows are numbers" \
 	bash -c "$(declare -f row num); tmp=$tmp; num 'kipvs cold start' &&
 	num 'kipvs first default/kubernetes' && num 'kipvs first masquerade rules'"
-t "the IPVS part of the cold start (the applier's own timing) is a number, >0 and <= the cold start" \
+t "the IPVS, address and ipset parts of the cold start (the applier's own timing) are numbers > 0, together <= the cold start" \
 	bash -c "$(declare -f row num); tmp=$tmp; num 'kipvs IPVS part of the cold start' &&
-	awk -v p=\"\$(row 'kipvs IPVS part of the cold start')\" -v c=\"\$(row 'kipvs cold start')\" \
-	    'BEGIN { exit !(p > 0 && p <= c) }'"
+	num 'kipvs addresses part of the cold start' && num 'kipvs ipsets part of the cold start' &&
+	awk -v p=\"\$(row 'kipvs IPVS part of the cold start')\" \
+	    -v a=\"\$(row 'kipvs addresses part of the cold start')\" \
+	    -v s=\"\$(row 'kipvs ipsets part of the cold start')\" -v c=\"\$(row 'kipvs cold start')\" \
+	    'BEGIN { exit !(p > 0 && a > 0 && s > 0 && p + a + s <= c) }'"
 t "memory rows for the four processes and the total" test \
 	"$(grep -cE '^100x5,RSS Vm(HWM|RSS) (kipvs|watcherd|planner|applierd|total),1,[0-9.]+,MB$' "$tmp/rows")" = 10
 t "endpoint add and remove: at most 3 kernel writes each" bash -c "
