@@ -473,21 +473,22 @@ op_vs_key(const struct pa_op *op)
 }
 
 /*
- * One phase of a run: the ops of [a, b) that pick() accepts, sent with
+ * One phase of a run: the ops ix[0..nix) of that phase, sent with
  * ipvs_batch() and their results mapped back.
  */
 static void
-ipvs_phase(struct applier_kernel *k, const struct pa_op *ops, size_t a,
-    size_t b, struct ap_result *res, const long *dep, int phase,
-    struct ipvs_op *io, size_t *idx, struct exec_stats *st)
+ipvs_phase(struct applier_kernel *k, const struct pa_op *ops,
+    const size_t *ix, size_t nix, struct ap_result *res, const long *dep,
+    int phase, struct ipvs_op *io, size_t *idx, struct exec_stats *st)
 {
-	size_t i, m = 0;
+	size_t i, j, m = 0;
 
-	for (i = a; i < b; i++) {
-		const struct pa_op *op = &ops[i];
+	for (j = 0; j < nix; j++) {
+		const struct pa_op *op = &ops[ix[j]];
 		int p = op->kind == PA_OP_VS_ENSURE ? 0 :
 		    op->kind == PA_OP_VS_DEL ? 2 : 1;
 
+		i = ix[j];
 		if (p != phase || res[i].status == AP_REJECTED)
 			continue;
 		if (blocked(ops, res, dep, i))
@@ -543,49 +544,55 @@ ipvs_phase(struct applier_kernel *k, const struct pa_op *ops, size_t a,
 }
 
 /*
- * The end of the IPVS run starting at a: consecutive IPVS ops, cut before
- * an ensure of a virtual server deleted earlier in the run (the phases
- * reorder ensures before deletes).
+ * How many of the IPVS ops ix[0..n) form one run: cut before an ensure of
+ * a virtual server deleted earlier in the run (the phases reorder ensures
+ * before deletes).
  */
 static size_t
-ipvs_run_end(const struct pa_op *ops, size_t a, size_t n)
+ipvs_run_len(const struct pa_op *ops, const size_t *ix, size_t n)
 {
 	struct khash del;
 	struct pa_vs_key key;
-	size_t i;
+	size_t j;
 
 	khash_init(&del, sizeof(struct pa_vs_key));
-	for (i = a; i < n && is_ipvs(ops[i].kind); i++) {
-		policy_vs_key(&key, op_vs_key(&ops[i]));
-		if (ops[i].kind == PA_OP_VS_DEL) {
+	for (j = 0; j < n; j++) {
+		const struct pa_op *op = &ops[ix[j]];
+
+		if (op->kind == PA_OP_VS_DEL) {
+			policy_vs_key(&key, op_vs_key(op));
 			if (khash_put(&del, &key, 1) == -1)
 				break;
-		} else if (ops[i].kind != PA_OP_RS_DEL && del.n > 0 &&
-		    khash_get(&del, &key) != -1)
-			break;
+		} else if (op->kind != PA_OP_RS_DEL && del.n > 0) {
+			policy_vs_key(&key, op_vs_key(op));
+			if (khash_get(&del, &key) != -1)
+				break;
+		}
 	}
 	khash_free(&del);
-	return i > a ? i : a + 1;
+	return j > 0 ? j : 1;
 }
 
+/* A run of IPVS ops ix[0..n): VS ensures, then RS ops, then VS deletes. */
 static void
-exec_ipvs(struct applier_kernel *k, const struct pa_op *ops, size_t a,
-    size_t b, struct ap_result *res, const long *dep, struct exec_stats *st)
+exec_ipvs(struct applier_kernel *k, const struct pa_op *ops,
+    const size_t *ix, size_t n, struct ap_result *res, const long *dep,
+    struct exec_stats *st)
 {
 	struct ipvs_op *io;
-	size_t *idx;
+	size_t *idx, j;
 	int phase;
 
-	io = calloc(b - a, sizeof(*io));
-	idx = calloc(b - a, sizeof(*idx));
+	io = calloc(n, sizeof(*io));
+	idx = calloc(n, sizeof(*idx));
 	if (io == NULL || idx == NULL) {
-		for (; a < b; a++)
-			if (res[a].status != AP_REJECTED)
-				set_failed(&res[a], ENOMEM, NULL);
+		for (j = 0; j < n; j++)
+			if (res[ix[j]].status != AP_REJECTED)
+				set_failed(&res[ix[j]], ENOMEM, NULL);
 		goto out;
 	}
 	for (phase = 0; phase < 3; phase++)
-		ipvs_phase(k, ops, a, b, res, dep, phase, io, idx, st);
+		ipvs_phase(k, ops, ix, n, res, dep, phase, io, idx, st);
 out:
 	free(io);
 	free(idx);
@@ -619,28 +626,32 @@ cache_state(const struct setcache_set *c)
  * be there already (not there) are "unchanged" and not sent; the rest go
  * in one aggregated ipset_members_change().
  */
+/* Adds (or deletes) ix[0..n) of one set: one aggregated libipset call. */
 static void
-exec_members(struct applier_kernel *k, const struct pa_op *ops, size_t a,
-    size_t b, struct ap_result *res, const long *dep, struct exec_stats *st)
+exec_members(struct applier_kernel *k, const struct pa_op *ops,
+    const size_t *ix, size_t n, struct ap_result *res, const long *dep,
+    struct exec_stats *st)
 {
-	struct setcache_set *c = op_cache(k, ops[a].u.entry.set,
-	    ops[a].u.entry.family);
+	const struct pa_op *first = &ops[ix[0]];
+	struct setcache_set *c = op_cache(k, first->u.entry.set,
+	    first->u.entry.family);
 	struct ipset_spec sp;
 	struct ipset_member *m;
-	size_t *idx, i, nm = 0, failed = (size_t)-1;
-	int del = ops[a].kind == PA_OP_SET_DEL, err;
+	size_t *idx, i, j, nm = 0, failed = (size_t)-1;
+	int del = first->kind == PA_OP_SET_DEL, err;
 
-	m = calloc(b - a, sizeof(*m));
-	idx = calloc(b - a, sizeof(*idx));
+	m = calloc(n, sizeof(*m));
+	idx = calloc(n, sizeof(*idx));
 	if (m == NULL || idx == NULL ||
-	    exec_set_spec(ops[a].u.entry.set, ops[a].u.entry.family,
+	    exec_set_spec(first->u.entry.set, first->u.entry.family,
 	    &sp) == -1) {
-		for (i = a; i < b; i++)
-			if (res[i].status != AP_REJECTED)
-				set_failed(&res[i], ENOMEM, NULL);
+		for (j = 0; j < n; j++)
+			if (res[ix[j]].status != AP_REJECTED)
+				set_failed(&res[ix[j]], ENOMEM, NULL);
 		goto out;
 	}
-	for (i = a; i < b; i++) {
+	for (j = 0; j < n; j++) {
+		i = ix[j];
 		if (res[i].status == AP_REJECTED || blocked(ops, res, dep, i))
 			continue;
 		exec_entry_to_member(&ops[i].u.entry, &m[nm]);
@@ -1055,23 +1066,25 @@ is_addr(uint8_t kind)
 	return kind == PA_OP_ADDR_ADD || kind == PA_OP_ADDR_DEL;
 }
 
-/* A run of kube-ipvs0 address ops [a, b): many requests per sendmsg. */
+/* kube-ipvs0 address ops ix[0..n): many requests per sendmsg. */
 static void
-exec_addrs(struct applier_kernel *k, const struct pa_op *ops, size_t a,
-    size_t b, struct ap_result *res, const long *dep, struct exec_stats *st)
+exec_addrs(struct applier_kernel *k, const struct pa_op *ops,
+    const size_t *ix, size_t n, struct ap_result *res, const long *dep,
+    struct exec_stats *st)
 {
 	struct addr_op *ao;
-	size_t *idx, i, m = 0;
+	size_t *idx, i, j, m = 0;
 
-	ao = calloc(b - a, sizeof(*ao));
-	idx = calloc(b - a, sizeof(*idx));
+	ao = calloc(n, sizeof(*ao));
+	idx = calloc(n, sizeof(*idx));
 	if (ao == NULL || idx == NULL) {
-		for (i = a; i < b; i++)
-			if (res[i].status != AP_REJECTED)
-				set_failed(&res[i], ENOMEM, NULL);
+		for (j = 0; j < n; j++)
+			if (res[ix[j]].status != AP_REJECTED)
+				set_failed(&res[ix[j]], ENOMEM, NULL);
 		goto out;
 	}
-	for (i = a; i < b; i++) {
+	for (j = 0; j < n; j++) {
+		i = ix[j];
 		if (res[i].status == AP_REJECTED || blocked(ops, res, dep, i))
 			continue;
 		ao[m].del = ops[i].kind == PA_OP_ADDR_DEL;
@@ -1149,6 +1162,96 @@ op_timer(uint8_t kind)
 	}
 }
 
+static int
+is_member(const struct pa_op *op)
+{
+	return (op->kind == PA_OP_SET_ADD || op->kind == PA_OP_SET_DEL) &&
+	    !(op->u.entry.flags & PA_SETF_STAGED);
+}
+
+/*
+ * Ops whose kinds are independent in the kernel: a segment of them runs
+ * kind by kind, not in the planner's interleaving (an address, a virtual
+ * server with its real servers, its set members, the next Service ...),
+ * so each kind goes in few large sends.
+ */
+static int
+is_segment_op(const struct pa_op *op)
+{
+	return is_addr(op->kind) || is_ipvs(op->kind) || is_member(op);
+}
+
+/* Members by set and family, in batch order within each. */
+static int
+member_cmp(const void *x, const void *y, void *arg)
+{
+	const struct pa_op *ops = arg;
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	const struct pa_set_entry *a = &ops[i].u.entry, *b = &ops[j].u.entry;
+
+	if (a->set != b->set)
+		return a->set < b->set ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * The segment [a, b) of segment ops: its addresses first (a virtual
+ * server's prerequisite), then its IPVS ops (in runs, see ipvs_run_len),
+ * then its set members, each set's in batch order.  Every op's own
+ * prerequisite (dep) is an address, a virtual server of the same run, or
+ * an op before the segment, so it has run by then.
+ */
+static void
+exec_segment(struct applier_kernel *k, const struct pa_op *ops, size_t a,
+    size_t b, struct ap_result *res, const long *dep, struct exec_stats *st)
+{
+	size_t *ix, i, m, r, e;
+	uint64_t t0, t1;
+
+	if ((ix = calloc(b - a, sizeof(*ix))) == NULL) {
+		for (i = a; i < b; i++)
+			if (res[i].status != AP_REJECTED)
+				set_failed(&res[i], ENOMEM, NULL);
+		return;
+	}
+	t0 = exec_now_us();
+	for (m = 0, i = a; i < b; i++)
+		if (is_addr(ops[i].kind))
+			ix[m++] = i;
+	if (m > 0)
+		exec_addrs(k, ops, ix, m, res, dep, st);
+	t1 = exec_now_us();
+	st->us[EXEC_T_ADDR] += t1 - t0;
+
+	for (m = 0, i = a; i < b; i++)
+		if (is_ipvs(ops[i].kind))
+			ix[m++] = i;
+	for (r = 0; r < m; r += e) {
+		e = ipvs_run_len(ops, ix + r, m - r);
+		exec_ipvs(k, ops, ix + r, e, res, dep, st);
+		progress();
+	}
+	t0 = exec_now_us();
+	st->us[EXEC_T_IPVS] += t0 - t1;
+
+	for (m = 0, i = a; i < b; i++)
+		if (is_member(&ops[i]))
+			ix[m++] = i;
+	if (m > 1)
+		qsort_r(ix, m, sizeof(*ix), member_cmp, (void *)ops);
+	for (r = 0; r < m; r += e) {
+		for (e = 1; r + e < m &&
+		    same_members_run(&ops[ix[r]], &ops[ix[r + e]]); e++)
+			;
+		exec_members(k, ops, ix + r, e, res, dep, st);
+		progress();
+	}
+	st->us[EXEC_T_SETS] += exec_now_us() - t0;
+	free(ix);
+}
+
 void
 exec_batch(struct applier_kernel *k, uint64_t batch, const struct pa_op *ops, size_t n, struct ap_result *res,
     const long *dep, struct exec_stats *st)
@@ -1171,33 +1274,22 @@ exec_batch(struct applier_kernel *k, uint64_t batch, const struct pa_op *ops, si
 			last_chain[fi(ops[i].u.drop_vip.family)] = (long)i;
 	}
 
-	for (i = 0; i < n; ) {
+	for (i = 0; i < n; i = j) {
 		const struct pa_op *op = &ops[i];
 
-		t0 = t1;
-		if (is_ipvs(op->kind)) {
-			j = ipvs_run_end(ops, i, n);
-			exec_ipvs(k, ops, i, j, res, dep, st);
-		} else if ((op->kind == PA_OP_SET_ADD ||
-		    op->kind == PA_OP_SET_DEL) &&
-		    !(op->u.entry.flags & PA_SETF_STAGED)) {
-			for (j = i + 1; j < n && same_members_run(op, &ops[j]);
-			    j++)
+		if (is_segment_op(op)) {
+			for (j = i + 1; j < n && is_segment_op(&ops[j]); j++)
 				;
-			exec_members(k, ops, i, j, res, dep, st);
-		} else if (is_addr(op->kind)) {
-			for (j = i + 1; j < n && is_addr(ops[j].kind); j++)
-				;
-			exec_addrs(k, ops, i, j, res, dep, st);
-		} else {
-			j = i + 1;
-			if (res[i].status != AP_REJECTED)
-				exec_single(k, ops, n, i, last_chain, res,
-				    dep, st);
+			exec_segment(k, ops, i, j, res, dep, st);
+			t1 = exec_now_us();
+			continue;
 		}
+		t0 = t1;
+		j = i + 1;
+		if (res[i].status != AP_REJECTED)
+			exec_single(k, ops, n, i, last_chain, res, dep, st);
 		t1 = exec_now_us();
 		st->us[op_timer(op->kind)] += t1 - t0;
-		i = j;
 		progress();
 	}
 	audit_buf_init(&k->abuf, k->audit_fd);

@@ -31,7 +31,7 @@ FLAGS=(--user 65533:65533 --log-level info --xtables-wait-ms 300
     --apiserver-address 10.96.0.250 --ipvs-exclude-cidrs 10.250.0.0/16
     --drift-check-ms 600000)
 
-echo 1..31
+echo 1..32
 start 1
 st=/proc/$DPID/status
 grep -q '^CapEff:[[:space:]]*0000000000001000$' "$st" &&
@@ -250,6 +250,28 @@ awk 'BEGIN { for (i = 0; i < 10000; i++) {
 ipvs | grep -v -e 203.0.113.5 -e 192.0.2.10:8080 >"$tmp/got"
 cmp -s "$tmp/want" "$tmp/got"
 ok $? "ipvsadm -Sn equals the request ($(wc -l <"$tmp/got") lines)"
+
+# Kinds interleaved as the planner sends them (an address, its virtual
+# server and real server, its set members, the next Service ...): the
+# applier runs them kind by kind, and within one set the batch's order
+# holds (added then deleted stays deleted; deleted then added stays).
+batch link "set KUBE-CLUSTER-IP" "set KUBE-IPVS-IPS" \
+    "addr 10.96.5.1" "vs 10.96.5.1 tcp 80 rr" "rs 10.96.5.1 tcp 80 10.244.5.1 80 1" \
+    "member KUBE-CLUSTER-IP 10.96.5.1,tcp:80" "member KUBE-IPVS-IPS 10.96.5.1" \
+    "addr 10.96.5.2" "vs 10.96.5.2 tcp 80 rr" "rs 10.96.5.2 tcp 80 10.244.5.2 80 1" \
+    "member KUBE-CLUSTER-IP 10.96.5.2,tcp:80" "memberdel KUBE-CLUSTER-IP 10.96.5.2,tcp:80" \
+    "memberdel KUBE-IPVS-IPS 10.96.5.2" "member KUBE-IPVS-IPS 10.96.5.2"
+count_ops
+diag <"$tmp/last"
+grep -q ' failed=0 rejected=0 blocked=0' "$tmp/last" &&
+    ipvs | grep -qx -- '-a -t 10.96.5.1:80 -r 10.244.5.1:80 -m -w 1' &&
+    ipvs | grep -qx -- '-a -t 10.96.5.2:80 -r 10.244.5.2:80 -m -w 1' &&
+    [[ $(ip -4 -o addr show dev kube-ipvs0 | grep -c ' 10\.96\.5\.[12]/32') == 2 ]] &&
+    ipset save | grep -qx 'add KUBE-CLUSTER-IP 10.96.5.1,tcp:80' &&
+    ! ipset save | grep -q '^add KUBE-CLUSTER-IP 10.96.5.2,tcp:80$' &&
+    [[ $(ipset save | grep -c '^add KUBE-IPVS-IPS 10\.96\.5\.[12]$') == 2 ]]
+ok $? "interleaved kinds: all applied; one set's add/delete order kept" ||
+    { ipvs | grep 10.96.5; ipset save | grep 10.96.5; } | diag
 exec 9>&-; wait "$PCPID" 2>/dev/null
 
 # kill -9 inside a batch: its intent record is in the log, its results
