@@ -271,6 +271,15 @@ cpu() {	# cpu PID
 }
 echo "# kipvs $wl rep $rep: CPU s user/system after the first sync: watcherd" \
     "$(cpu "$WPID"), planner $(cpu "$PPID_"), applierd $(cpu "$APID")"
+# VmRSS split: heap and other anonymous memory vs mapped files (shared
+# libraries, mostly).
+rss_split() {	# rss_split PID
+	awk '$1 == "RssAnon:" { a = $2 } $1 == "RssFile:" { f = $2 }
+	    END { printf "%.1f/%.1f", a / 1024, f / 1024 }' "/proc/$1/status"
+}
+echo "# kipvs $wl rep $rep: VmRSS MB anonymous/file: kipvs $(rss_split "$KPID")," \
+    "watcherd $(rss_split "$WPID"), planner $(rss_split "$PPID_")," \
+    "applierd $(rss_split "$APID")"
 for k in VmHWM VmRSS; do
 	row "RSS $k total" "$(cat "/proc/"{"$KPID","$WPID","$PPID_","$APID"}/status |
 	    awk -v k="$k:" '$1 == k { s += $2 } END { printf "%.1f", s / 1024 }')" MB
