@@ -31,6 +31,7 @@ applier_send_dump(struct applier_ipc *a, struct ipc_chan *c, uint32_t what)
 {
 	struct ap_dump_begin b;
 	struct ap_tx tx;
+	int rv;
 
 	b.dump = ++a->dump;
 	b.what = what;
@@ -45,7 +46,11 @@ applier_send_dump(struct applier_ipc *a, struct ipc_chan *c, uint32_t what)
 	if (what & PA_DUMP_SETS)
 		a->sets_stale = 0;
 	a->next_drift_ms = ipc_now_ms() + drift_ms(a);
-	return ap_dump_end(&tx);
+	rv = ap_dump_end(&tx);
+	/* An IPVS dump reads every real server: give that memory back. */
+	if (what & PA_DUMP_IPVS)
+		malloc_trim(0);
+	return rv;
 }
 
 static int

@@ -1492,6 +1492,7 @@ pd_dump_event(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
     const char **reason)
 {
 	struct pd_dump *dp = &pd->dump;
+	int big;
 
 	switch (ev->type) {
 	case AP_EV_DUMP_BEGIN:
@@ -1531,7 +1532,11 @@ pd_dump_event(struct plan_daemon *pd, struct ap_event *ev, uint64_t now,
 		    "servers, %zu addresses, %zu set members",
 		    (unsigned long long)ev->dend.dump, dp->ipvs.n,
 		    dp->n_kaddrs, dp->n_members);
+		big = dp->ipvs.n + dp->n_kaddrs + dp->n_members > PD_TRIM_OPS;
 		pd_dump_clear(dp);
+		/* A large dump's records are megabytes: give the heap back. */
+		if (big)
+			malloc_trim(0);
 		pd->have_dump = 1;
 		pd->awaiting_dump = 0;
 		pd->reap = 1;

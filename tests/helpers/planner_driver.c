@@ -84,7 +84,7 @@
 #include "planner/plan_render.h"
 #include "watcherd/watch_json.h"
 
-#define DRV_MAX		4096
+#define DRV_MAX		65536	/* Services (and slices) per objects file */
 
 struct drv_fail {
 	char		 substr[128];
