@@ -26,6 +26,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "ipc/link.h"
 
 #define IP_VS_SVC_F_PERSISTENT	0x0001
 #define IP_VS_SVC_F_SCHED2	0x0010
@@ -1131,15 +1132,6 @@ exec_single(struct applier_kernel *k, const struct pa_op *ops, size_t n, size_t 
 	}
 }
 
-uint64_t
-exec_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static enum exec_timer
 op_timer(uint8_t kind)
 {
@@ -1216,13 +1208,13 @@ exec_segment(struct applier_kernel *k, const struct pa_op *ops, size_t a,
 				set_failed(&res[i], ENOMEM, NULL);
 		return;
 	}
-	t0 = exec_now_us();
+	t0 = ipc_now_us();
 	for (m = 0, i = a; i < b; i++)
 		if (is_addr(ops[i].kind))
 			ix[m++] = i;
 	if (m > 0)
 		exec_addrs(k, ops, ix, m, res, dep, st);
-	t1 = exec_now_us();
+	t1 = ipc_now_us();
 	st->us[EXEC_T_ADDR] += t1 - t0;
 
 	for (m = 0, i = a; i < b; i++)
@@ -1233,7 +1225,7 @@ exec_segment(struct applier_kernel *k, const struct pa_op *ops, size_t a,
 		exec_ipvs(k, ops, ix + r, e, res, dep, st);
 		progress();
 	}
-	t0 = exec_now_us();
+	t0 = ipc_now_us();
 	st->us[EXEC_T_IPVS] += t0 - t1;
 
 	for (m = 0, i = a; i < b; i++)
@@ -1248,7 +1240,7 @@ exec_segment(struct applier_kernel *k, const struct pa_op *ops, size_t a,
 		exec_members(k, ops, ix + r, e, res, dep, st);
 		progress();
 	}
-	st->us[EXEC_T_SETS] += exec_now_us() - t0;
+	st->us[EXEC_T_SETS] += ipc_now_us() - t0;
 	free(ix);
 }
 
@@ -1261,9 +1253,9 @@ exec_batch(struct applier_kernel *k, uint64_t batch, const struct pa_op *ops, si
 	size_t i, j;
 
 	memset(st, 0, sizeof(*st));
-	t0 = exec_now_us();
+	t0 = ipc_now_us();
 	exec_audit_intent(k->audit_fd, batch, ops, n, res);
-	t1 = exec_now_us();
+	t1 = ipc_now_us();
 	st->us[EXEC_T_AUDIT] += t1 - t0;
 	for (i = 0; i < n; i++) {
 		if (res[i].status == AP_REJECTED)
@@ -1281,14 +1273,14 @@ exec_batch(struct applier_kernel *k, uint64_t batch, const struct pa_op *ops, si
 			for (j = i + 1; j < n && is_segment_op(&ops[j]); j++)
 				;
 			exec_segment(k, ops, i, j, res, dep, st);
-			t1 = exec_now_us();
+			t1 = ipc_now_us();
 			continue;
 		}
 		t0 = t1;
 		j = i + 1;
 		if (res[i].status != AP_REJECTED)
 			exec_single(k, ops, n, i, last_chain, res, dep, st);
-		t1 = exec_now_us();
+		t1 = ipc_now_us();
 		st->us[op_timer(op->kind)] += t1 - t0;
 		progress();
 	}
@@ -1306,5 +1298,5 @@ exec_batch(struct applier_kernel *k, uint64_t batch, const struct pa_op *ops, si
 	    errno != EINVAL && errno != EROFS)
 		log_warn("audit log: fdatasync after batch %llu",
 		    (unsigned long long)batch);
-	st->us[EXEC_T_AUDIT] += exec_now_us() - t1;
+	st->us[EXEC_T_AUDIT] += ipc_now_us() - t1;
 }

@@ -73,9 +73,6 @@ enum exec_timer {
 	EXEC_T_AUDIT, EXEC_T_MAX
 };
 
-/* A monotonic clock in microseconds. */
-uint64_t exec_now_us(void);
-
 struct exec_stats {
 	uint32_t	ipvs_sent;	/* IPVS requests sent */
 	uint32_t	ipvs_changed;	/* ... that wrote the kernel */

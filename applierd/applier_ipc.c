@@ -129,7 +129,7 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 	dep = calloc(a->n_ops ? a->n_ops : 1, sizeof(*dep));
 	if (res == NULL || dep == NULL)
 		goto out;
-	t0 = exec_now_us();
+	t0 = ipc_now_us();
 	/* Ownership is judged on the kernel's addresses of now. */
 	if (a->ipvs_stale)
 		refresh |= PA_DUMP_IPVS;
@@ -149,15 +149,15 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 		if (a->ops[i].kind == PA_OP_DUMP_REQUEST)
 			what |= a->ops[i].u.dump_what;
 	}
-	t_read = exec_now_us();
+	t_read = ipc_now_us();
 	rejected = policy_batch(a->conf, &a->state, a->batch_flags, a->ops,
 	    a->n_ops, res, dep, ipc_now_ms());
 	if (rejected < 0)
 		goto out;
-	t_policy = exec_now_us();
+	t_policy = ipc_now_us();
 	exec_batch(a->k, a->batch, a->ops, a->n_ops, res, dep,
 	    &st);
-	t_exec = exec_now_us();
+	t_exec = ipc_now_us();
 	/*
 	 * The policy's view of IPVS follows the batch's own results; only
 	 * a failed IPVS op (the kernel's state unknown) has it read again.
@@ -190,12 +190,12 @@ applier_batch_end(struct applier_ipc *a, struct ipc_proc_edge *e)
 	log_info("link %s: batch %llu: %.3f s: kernel read %.3f, policy "
 	    "%.3f, IPVS %.3f, addresses %.3f, ipsets %.3f, iptables %.3f, "
 	    "other %.3f, audit %.3f, results %.3f", e->link.name,
-	    (unsigned long long)a->batch, (exec_now_us() - t0) / 1e6,
+	    (unsigned long long)a->batch, (ipc_now_us() - t0) / 1e6,
 	    (t_read - t0) / 1e6, (t_policy - t_read) / 1e6,
 	    st.us[EXEC_T_IPVS] / 1e6, st.us[EXEC_T_ADDR] / 1e6,
 	    st.us[EXEC_T_SETS] / 1e6, st.us[EXEC_T_CHAINS] / 1e6,
 	    st.us[EXEC_T_OTHER] / 1e6, st.us[EXEC_T_AUDIT] / 1e6,
-	    (exec_now_us() - t_exec) / 1e6);
+	    (ipc_now_us() - t_exec) / 1e6);
 	rv = 0;
 	if (what != 0 && applier_send_dump(a, &e->link.chan, what) == -1)
 		rv = -1;

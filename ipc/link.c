@@ -15,12 +15,18 @@
 #include "ipc/proto_ctl.h"
 
 uint64_t
-ipc_now_ms(void)
+ipc_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+ipc_now_ms(void)
+{
+	return ipc_now_us() / 1000;
 }
 
 void

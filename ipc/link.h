@@ -33,8 +33,9 @@ struct ipc_link {
 	int		 stale_logged;
 };
 
-/* CLOCK_MONOTONIC in milliseconds. */
+/* CLOCK_MONOTONIC in milliseconds, and in microseconds. */
 uint64_t ipc_now_ms(void);
+uint64_t ipc_now_us(void);
 
 void	link_init(struct ipc_link *, const char *name, uint8_t self_role,
 	    uint8_t peer_role, enum ipc_dir rx, enum ipc_dir tx,
