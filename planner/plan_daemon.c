@@ -10,6 +10,7 @@
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "ipc/proto_pa.h"
 #include "ipc/proto_pw.h"
 #include "planner/plan_daemon.h"
@@ -19,7 +20,12 @@
 #include "planner/plan_optext.h"
 #include "planner/plan_retry.h"
 
-#define PD_MAX_INFLIGHT		4
+#define PD_MAX_INFLIGHT		16
+/*
+ * Ops per batch: the applier refuses a batch over its --max-batch-ops
+ * (250,000 by default), and a cold start at 50,000 Services is ~485,000.
+ */
+#define PD_BATCH_OPS		100000
 #define PD_DUMP_WAIT_MS		5000	/* for the dump of a new applier */
 #define PD_MAX_NODE_IPS		256
 #define PD_IFNAME_KIPVS		"kube-ipvs0"
@@ -943,6 +949,19 @@ plan_daemon_wp_event(struct plan_daemon *pd, struct wp_event *ev,
 
 /* --- sending ------------------------------------------------------------- */
 
+/* Ops that were not sent: the diff must emit them again. */
+static void
+pd_unsent(struct plan_daemon *pd, const struct pa_op *v, size_t n)
+{
+	size_t i;
+
+	for (i = n; i > 0; i--)
+		if (v[i - 1].kind == PA_OP_DUMP_REQUEST)
+			pd->want_dump = 1;
+		else
+			plan_diff_op_failed(pd->d, &v[i - 1]);
+}
+
 /* Takes the ops (leaves o empty); 0, or -1 with everything reverted. */
 static int
 pd_send(struct plan_daemon *pd, struct pd_ops *o, uint32_t flags, int cold)
@@ -968,11 +987,14 @@ pd_send(struct plan_daemon *pd, struct pd_ops *o, uint32_t flags, int cold)
 	}
 	if (pa_tx_begin(&tx, &pd->pa->chan, &b) == -1)
 		goto fail;
-	for (i = 0; i < o->n; i++)
+	for (i = 0; i < o->n; i++) {
 		if (pa_tx_op(&tx, &o->v[i]) == -1) {
 			pa_tx_abort(&tx);
 			goto fail;
 		}
+		if (i % 4096 == 4095)
+			progress();
+	}
 	if (pa_tx_end(&tx) == -1)
 		goto fail;
 	pb = &pd->inflight[pd->n_inflight++];
@@ -992,14 +1014,50 @@ pd_send(struct plan_daemon *pd, struct pd_ops *o, uint32_t flags, int cold)
  fail:
 	log_warn("link applier: sending batch %llu",
 	    (unsigned long long)b.batch);
-	/* Not sent: the diff must emit it all again. */
-	for (i = o->n; i > 0; i--)
-		if (o->v[i - 1].kind == PA_OP_DUMP_REQUEST)
-			pd->want_dump = 1;
-		else
-			plan_diff_op_failed(pd->d, &o->v[i - 1]);
+	pd_unsent(pd, o->v, o->n);
 	o->n = 0;
 	return -1;
+}
+
+/*
+ * Sends o in order as batches of at most PD_BATCH_OPS ops (larger only
+ * when so many would not fit in flight).  The applier runs batches in
+ * order and reads the kernel's addresses before each, so a virtual server
+ * may come a batch after its address.  Takes the ops; the number of
+ * batches sent.
+ */
+static int
+pd_send_split(struct plan_daemon *pd, struct pd_ops *o, uint32_t flags,
+    int cold)
+{
+	struct pd_ops c;
+	size_t slots = PD_MAX_INFLIGHT - pd->n_inflight, per, off, k;
+	int sent = 0;
+
+	if (o->n <= PD_BATCH_OPS || slots <= 1)
+		return pd_send(pd, o, flags, cold) == 0 && o->n == 0 ? 1 : 0;
+	per = (o->n + slots - 1) / slots;
+	if (per < PD_BATCH_OPS)
+		per = PD_BATCH_OPS;
+	for (off = 0; off < o->n; off += k) {
+		k = o->n - off < per ? o->n - off : per;
+		memset(&c, 0, sizeof(c));
+		if ((c.v = malloc(k * sizeof(*c.v))) == NULL) {
+			log_warn("batch of %zu ops", k);
+			pd_unsent(pd, o->v + off, o->n - off);
+			break;
+		}
+		memcpy(c.v, o->v + off, k * sizeof(*c.v));
+		c.n = c.cap = k;
+		if (pd_send(pd, &c, flags, cold) == -1) {
+			pd_ops_free(&c);
+			pd_unsent(pd, o->v + off + k, o->n - off - k);
+			break;
+		}
+		sent++;
+	}
+	pd_ops_free(o);
+	return sent;
 }
 
 static int
@@ -1098,14 +1156,17 @@ static void
 pd_send_all(struct plan_daemon *pd, struct pd_ops *first, struct pd_ops *rest,
     uint32_t flags, int cold)
 {
+	int n;
+
 	if (first->n > 0) {
 		if (pd_send(pd, first, flags | (cold ? PA_BATCH_FULL : 0),
 		    cold) == 0 && cold)
 			pd->cold_left++;
 	}
 	if (rest->n > 0) {
-		if (pd_send(pd, rest, flags, cold) == 0 && cold)
-			pd->cold_left++;
+		n = pd_send_split(pd, rest, flags, cold);
+		if (cold)
+			pd->cold_left += n;
 	}
 }
 
@@ -1416,9 +1477,12 @@ pd_dump_apply(struct plan_daemon *pd)
 
 	if (plan_diff_kernel_begin(pd->d) == -1)
 		return -1;
-	for (i = 0; i < dp->ipvs.n; i++)
+	for (i = 0; i < dp->ipvs.n; i++) {
 		if (plan_diff_kernel_vs(pd->d, &dp->ipvs.vs[i]) == -1)
 			return -1;
+		if (i % 1024 == 1023)
+			progress();
+	}
 	for (i = 0; i < dp->n_conns; i++)
 		plan_diff_rs_conns(pd->d, &dp->conns[i].vs, &dp->conns[i].addr,
 		    dp->conns[i].port, dp->conns[i].conns);

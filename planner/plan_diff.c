@@ -18,6 +18,7 @@
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "planner/plan_diff.h"
 
 /* --- fixed-key hash tables ----------------------------------------------- */
@@ -1445,6 +1446,7 @@ struct df_walk {
 	const struct plan_model *m;
 	int		 rc;
 	int		 skip_first;	/* default/kubernetes done */
+	size_t		 n;		/* Services walked */
 };
 
 static void
@@ -1468,6 +1470,8 @@ df_walk_all(const struct plan_svc *svc, void *arg)
 	if (w->rc == 0 && df_recompute(w->d, w->m, svc->ns, svc->name,
 	    svc) == -1)
 		w->rc = -1;
+	if (++w->n % 1024 == 0)
+		progress();
 }
 
 /* Groups whose Service no longer exists (only needed on a full pass). */
@@ -1537,7 +1541,7 @@ long
 plan_diff_sync_split(struct plan_diff *d, struct plan_model *m,
     const struct plan_diff_sink *first, const struct plan_diff_sink *rest)
 {
-	struct df_walk w = { d, m, 0, 0 };
+	struct df_walk w = { d, m, 0, 0, 0 };
 	const struct plan_diff_sink *sink = d->first ? first : rest;
 	const struct plan_svc *k8s = NULL;
 	long count = 0;
@@ -1615,6 +1619,8 @@ plan_diff_sync_split(struct plan_diff *d, struct plan_model *m,
 		struct df_touch t = d->touched[i];
 		int rc;
 
+		if (i % 1024 == 1023)
+			progress();
 		if (t.type == DF_T_VS) {
 			((struct df_vs *)t.p)->touched = 0;
 			rc = df_emit_vs(d, sink, t.p, &count);

@@ -19,6 +19,7 @@
 #include "common/daemon.h"
 #include "common/kpconf.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/sandbox.h"
 #include "common/sd.h"
 #include "ipc/proc.h"
@@ -109,7 +110,10 @@ main(int argc, char *argv[])
 	    kc.families == (KP_FAMILY_V4 | KP_FAMILY_V6) ? " and " : "",
 	    (kc.families & KP_FAMILY_V6) ? "IPv6" : "", kc.sync_period_ms,
 	    kc.min_sync_period_ms);
+	/* Heartbeats go on through a sync of many seconds (50,000 Services). */
+	progress_set(ipc_proc_keepalive, &p);
 	rc = ipc_proc_run(&p);
+	progress_set(NULL, NULL);
 	plan_ipc_clear(&pl);
 	plan_daemon_free(pd);
 	return rc;
