@@ -9,21 +9,13 @@ set -u
 B=${B:-build}
 TOOL=$PWD/$B/tests/helpers/applier_ipt_tool
 
-if [ "${KIPVS_IN_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "1..0 # SKIP needs root for a network namespace"
-		exit 0
-	fi
-	if [ ! -x "$TOOL" ]; then
-		echo "1..0 # SKIP $TOOL not built (make B=$B tests)"
-		exit 0
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "1..0 # SKIP cannot create a network namespace"
-		exit 0
-	fi
-	KIPVS_IN_NETNS=1 exec unshare -n "$0" "$@"
+if [ ! -x "$TOOL" ]; then
+	echo "1..0 # SKIP $TOOL not built (make B=$B tests)"
+	exit 0
 fi
+# A throwaway network namespace (skips without root).
+. "$(dirname "$0")/../lib/netns.sh"
+netns_enter "$0" "$@"
 
 n=0
 fails=0

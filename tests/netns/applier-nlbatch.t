@@ -12,21 +12,13 @@ set -u
 B=${B:-build}
 T=$PWD/$B/tests/helpers/applier_nlbatch_tool
 
-if [ "${KIPVS_IN_NETNS:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "1..0 # SKIP needs root for a network namespace"
-		exit 0
-	fi
-	if [ ! -x "$T" ]; then
-		echo "1..0 # SKIP $T not built (make B=$B tests)"
-		exit 0
-	fi
-	if ! unshare -n true 2>/dev/null; then
-		echo "1..0 # SKIP cannot create a network namespace"
-		exit 0
-	fi
-	KIPVS_IN_NETNS=1 exec unshare -n "$0" "$@"
+if [ ! -x "$T" ]; then
+	echo "1..0 # SKIP $T not built (make B=$B tests)"
+	exit 0
 fi
+# A throwaway network namespace (skips without root).
+. "$(dirname "$0")/../lib/netns.sh"
+netns_enter "$0" "$@"
 
 n=0
 fails=0
@@ -38,7 +30,6 @@ ok() {
 }
 diag() { sed 's/^/# /'; }
 addrs() { ip -o -4 addr show dev lo | awk '{ print $4 }' | LC_ALL=C sort; }
-ip link set lo up
 echo 1..7
 
 # 1-3: five requests, a duplicate (EEXIST) and a missing link (ENODEV)
